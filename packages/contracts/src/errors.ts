@@ -1,0 +1,51 @@
+/** Every error code a client or consumer can see. One union, mapped once at each edge. */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Why an image ended `failed`. Stored on the image row and carried by image-results events. */
+export const IMAGE_FAILURE_CODES = [
+  'INVALID_EVENT',
+  'SOURCE_NOT_FOUND',
+  'SOURCE_REFUSED',
+  'SOURCE_TOO_LARGE',
+  'SOURCE_TIMEOUT',
+  'SOURCE_UNAVAILABLE',
+  'UNSUPPORTED_FORMAT',
+  'CORRUPT_IMAGE',
+  'IMAGE_TOO_LARGE',
+  'RETRIES_EXHAUSTED',
+] as const;
+export type ImageFailureCode = (typeof IMAGE_FAILURE_CODES)[number];
+
+/** The one REST error body shape: `{ error: { code, message, requestId } }`. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    requestId: string;
+    fields?: Record<string, string[]>;
+  };
+}
+
+/** HTTP status for each error code; used by REST and by the tRPC error formatter. */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { amountMinorSchema, currencySchema, moneySchema } from './money.js';
+
+export const MAX_IMAGES_PER_PRODUCT = 20;
+export const MAX_IMAGE_URL_LENGTH = 2048;
+export const MAX_LIST_LIMIT = 100;
+export const DEFAULT_LIST_LIMIT = 20;
+
+export const idSchema = z.uuid({ error: 'must be a UUID' });
+
+/** A remote image address: absolute http(s) only, bounded length, no credentials. */
+export const imageUrlSchema = z
+  .string()
+  .max(MAX_IMAGE_URL_LENGTH, { error: `must be at most ${MAX_IMAGE_URL_LENGTH} characters` })
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }))
+  .refine(
+    (value) => {
+      if (!URL.canParse(value)) return true; // already reported by the URL check
+      const url = new URL(value);
+      return url.username === '' && url.password === '';
+    },
+    { error: 'must not contain credentials' },
+  );
+
+const nameSchema = z.string().trim().min(1, { error: 'must not be empty' }).max(200);
+const descriptionSchema = z.string().trim().max(5000);
+const imageUrlsSchema = z
+  .array(imageUrlSchema)
+  .max(MAX_IMAGES_PER_PRODUCT, { error: `at most ${MAX_IMAGES_PER_PRODUCT} images` });
+
+export const createProductInput = z.object({
+  name: nameSchema,
+  description: descriptionSchema.default(''),
+  price: moneySchema,
+  imageUrls: imageUrlsSchema.default([]),
+});
+export type CreateProductInput = z.infer<typeof createProductInput>;
+
+export const updateProductInput = z.object({
+  id: idSchema,
+  /** The version the client last read; a different current version is a conflict. */
+  expectedVersion: z.number().int().positive(),
+  name: nameSchema.optional(),
+  description: descriptionSchema.optional(),
+  price: moneySchema.optional(),
+  /** When present, replaces every image of the product. */
+  imageUrls: imageUrlsSchema.optional(),
+});
+export type UpdateProductInput = z.infer<typeof updateProductInput>;
+
+export const productIdInput = z.object({ id: idSchema });
+export type ProductIdInput = z.infer<typeof productIdInput>;
+
+export const listProductsInput = z
+  .object({
+    userId: idSchema.optional(),
+    minPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
+    maxPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
+    currency: currencySchema.optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  })
+  .refine((v) => v.minPrice === undefined || v.maxPrice === undefined || v.minPrice <= v.maxPrice, {
+    error: 'minPrice must not exceed maxPrice',
+    path: ['minPrice'],
+  });
+export type ListProductsInput = z.infer<typeof listProductsInput>;
+
+export const IMAGE_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
+export const imageStatusSchema = z.enum(IMAGE_STATUSES);
+export type ImageStatus = z.infer<typeof imageStatusSchema>;
+
+export const IMAGE_FORMATS = ['webp', 'avif'] as const;
+export const imageFormatSchema = z.enum(IMAGE_FORMATS);
+export type ImageFormat = z.infer<typeof imageFormatSchema>;
+
+export const imageSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('url'), url: imageUrlSchema }),
+  z.object({ kind: z.literal('upload'), key: z.string().min(1).max(1024) }),
+]);
+export type ImageSource = z.infer<typeof imageSourceSchema>;
+
+export const imageVariantSchema = z.object({
+  format: imageFormatSchema,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  key: z.string(),
+  url: z.string(),
+});
+export type ImageVariant = z.infer<typeof imageVariantSchema>;
+
+export const productImageSchema = z.object({
+  id: idSchema,
+  position: z.number().int().nonnegative(),
+  source: imageSourceSchema,
+  status: imageStatusSchema,
+  attempts: z.number().int().nonnegative(),
+  failureReason: z.string().nullable(),
+  width: z.number().int().positive().nullable(),
+  height: z.number().int().positive().nullable(),
+  bytes: z.number().int().nonnegative().nullable(),
+  contentHash: z.string().nullable(),
+  placeholder: z.string().nullable(),
+  variants: z.array(imageVariantSchema),
+  processedAt: z.iso.datetime().nullable(),
+});
+export type ProductImage = z.infer<typeof productImageSchema>;
+
+export const productSchema = z.object({
+  id: idSchema,
+  ownerId: idSchema,
+  name: z.string(),
+  description: z.string(),
+  price: moneySchema,
+  version: z.number().int().positive(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  images: z.array(productImageSchema),
+  /** The best variant URL of each ready image, in image order (the brief's flat list). */
+  compressedProductImages: z.array(z.string()),
+});
+export type Product = z.infer<typeof productSchema>;
+
+export const productPageSchema = z.object({
+  items: z.array(productSchema),
+  nextCursor: z.string().nullable(),
+});
+export type ProductPage = z.infer<typeof productPageSchema>;
+
+const FORMAT_PREFERENCE: readonly ImageFormat[] = ['avif', 'webp'];
+
+/** The best variant of an image: the widest, in the most efficient format available. */
+export function bestVariantUrl(variants: readonly ImageVariant[]): string | undefined {
+  let best: ImageVariant | undefined;
+  for (const v of variants) {
+    if (
+      best === undefined ||
+      v.width > best.width ||
+      (v.width === best.width &&
+        FORMAT_PREFERENCE.indexOf(v.format) < FORMAT_PREFERENCE.indexOf(best.format))
+    ) {
+      best = v;
+    }
+  }
+  return best?.url;
+}
+
+/** The flat list of best variant URLs of the ready images, in position order. */
+export function compressedImageUrls(images: readonly Pick<ProductImage, 'status' | 'variants'>[]) {
+  const urls: string[] = [];
+  for (const image of images) {
+    if (image.status !== 'ready') continue;
+    const url = bestVariantUrl(image.variants);
+    if (url !== undefined) urls.push(url);
+  }
+  return urls;
+}

@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './2026-11-26T1300-initial.js';
+
+/** Every migration, registered explicitly; names sort in the order they must run. */
+const migrations: Record<string, Migration> = {
+  '2026-11-26T1300-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,92 @@
+import type { ImageFailureCode, ImageVariant } from '@zocket/contracts';
+import { type Kysely, sql } from 'kysely';
+import { withDbErrors } from '../errors.js';
+import type { Database } from '../schema/database.js';
+
+type Conn = Kysely<Database>;
+
+/** Identifies one job for one image. Every write below is guarded by both ids. */
+export interface JobKey {
+  imageId: string;
+  jobId: string;
+}
+
+/**
+ * Marks the image `processing` and counts the attempt, only if this job is still the newest one
+ * for the image. Returns the product id, or undefined when the job is stale (replaced or deleted).
+ */
+export function startImageJob(db: Conn, key: JobKey): Promise<string | undefined> {
+  return withDbErrors(async () => {
+    const row = await db
+      .updateTable('product_images')
+      .set((eb) => ({
+        status: 'processing',
+        attempts: eb('attempts', '+', 1),
+        updated_at: new Date(),
+      }))
+      .where('id', '=', key.imageId)
+      .where('job_id', '=', key.jobId)
+      .where('status', 'in', ['pending', 'processing', 'failed'])
+      .returning('product_id')
+      .executeTakeFirst();
+    return row?.product_id;
+  });
+}
+
+export interface ImageResult {
+  variants: ImageVariant[];
+  placeholder: string;
+  width: number;
+  height: number;
+  bytes: number;
+  contentHash: string;
+}
+
+/** Records a ready image if the job is still current; false means the job was stale. */
+export function completeImageJob(db: Conn, key: JobKey, result: ImageResult): Promise<boolean> {
+  return withDbErrors(async () => {
+    const updated = await db
+      .updateTable('product_images')
+      .set({
+        status: 'ready',
+        variants: JSON.stringify(result.variants),
+        placeholder: result.placeholder,
+        source_width: result.width,
+        source_height: result.height,
+        source_bytes: result.bytes,
+        content_hash: result.contentHash,
+        last_error: null,
+        failure_code: null,
+        processed_at: sql<Date>`now()`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', key.imageId)
+      .where('job_id', '=', key.jobId)
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  });
+}
+
+/** Records a failed image with a readable reason if the job is still current. */
+export function failImageJob(
+  db: Conn,
+  key: JobKey,
+  failure: { code: ImageFailureCode; message: string },
+): Promise<boolean> {
+  return withDbErrors(async () => {
+    const updated = await db
+      .updateTable('product_images')
+      .set({
+        status: 'failed',
+        variants: '[]',
+        failure_code: failure.code,
+        last_error: failure.message,
+        processed_at: sql<Date>`now()`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', key.imageId)
+      .where('job_id', '=', key.jobId)
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  });
+}

@@ -1,0 +1,11 @@
+import type { OutboxTable } from './outbox.table.js';
+import type { ProductImagesTable } from './product-images.table.js';
+import type { ProductsTable } from './products.table.js';
+import type { UsersTable } from './users.table.js';
+
+export interface Database {
+  users: UsersTable;
+  products: ProductsTable;
+  product_images: ProductImagesTable;
+  outbox: OutboxTable;
+}

@@ -1,0 +1,33 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testKeyPrefix } from '../isolation.js';
+import { testServices } from '../services.js';
+
+describe('Redis through ioredis', () => {
+  const redis = new Redis(testServices().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const prefix = testKeyPrefix('redis');
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('sets, gets and expires a key', async () => {
+    const key = `${prefix}:greeting`;
+    await redis.set(key, 'hello', 'PX', 300);
+    expect(await redis.get(key)).toBe('hello');
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await redis.get(key)).toBeNull();
+  });
+
+  it('changes a ttl with EXPIRE', async () => {
+    const key = `${prefix}:counter`;
+    await redis.set(key, '1');
+    expect(await redis.pttl(key)).toBe(-1);
+    expect(await redis.expire(key, 60)).toBe(1);
+    expect(await redis.ttl(key)).toBeGreaterThan(50);
+  });
+});
