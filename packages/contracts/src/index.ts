@@ -1,5 +1,10 @@
 export { AppError, isAppError } from './app-error.js';
-export { cacheKeys, type CacheKeys } from './cache-keys.js';
+export {
+  CACHE_GENERATION_TTL_SECONDS,
+  CACHE_SCRIPTS,
+  type CacheKeys,
+  cacheKeys,
+} from './cache-keys.js';
 export {
   ERROR_CODES,
   type ErrorBody,
@@ -62,4 +67,10 @@ export {
   type UpdateProductInput,
   updateProductInput,
 } from './products.js';
-export { HEADERS, TOPICS, type TopicName } from './topics.js';
+export { HEADERS, TOPICS, type Topics, topicNames } from './topics.js';
+export {
+  CONTENT_TYPE_BY_FORMAT,
+  SOURCE_FORMATS,
+  type SourceFormat,
+  sniffImageFormat,
+} from './image-formats.js';

@@ -5,7 +5,17 @@ export const TOPICS = {
   imageJobsDlq: 'image-jobs.dlq',
   imageResults: 'image-results',
 } as const;
-export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+export type Topics = { [K in keyof typeof TOPICS]: string };
+
+/** The topic names with a prefix (empty in production; tests use a unique one each). */
+export function topicNames(prefix = ''): Topics {
+  return {
+    imageJobs: `${prefix}${TOPICS.imageJobs}`,
+    imageJobsRetry: `${prefix}${TOPICS.imageJobsRetry}`,
+    imageJobsDlq: `${prefix}${TOPICS.imageJobsDlq}`,
+    imageResults: `${prefix}${TOPICS.imageResults}`,
+  };
+}
 
 /** Kafka header names used across services. */
 export const HEADERS = {

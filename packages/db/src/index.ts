@@ -6,6 +6,7 @@ export {
   withDbErrors,
 } from './errors.js';
 export { toProduct, toProductImage } from './mappers.js';
+export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { type MigrateOutcome, migrateToLatest } from './migrate.js';
 export { migrationProvider } from './migrations/index.js';
 export { createDb, type Db, type DbOptions } from './pool.js';
@@ -20,6 +21,7 @@ export {
   claimOutboxBatch,
   insertOutboxMessages,
   markOutboxPublished,
+  OUTBOX_CHANNEL,
   type OutboxMessage,
   outboxBacklog,
   purgePublishedOutbox,

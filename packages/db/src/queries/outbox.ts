@@ -5,6 +5,9 @@ import type { OutboxRow } from '../schema/outbox.table.js';
 
 type Conn = Kysely<Database>;
 
+/** The LISTEN/NOTIFY channel that announces new outbox rows. */
+export const OUTBOX_CHANNEL = 'zocket_outbox';
+
 export interface OutboxMessage {
   topic: string;
   key: string;
@@ -27,6 +30,8 @@ export function insertOutboxMessages(trx: Conn, messages: readonly OutboxMessage
         })),
       )
       .execute();
+    // Delivered at commit, so a relay wakes only for rows it can see.
+    await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
   });
 }
 

@@ -1,0 +1,72 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { cacheKeys, type Topics, topicNames } from '@zocket/contracts';
+import { createDb, type Db } from '@zocket/db';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { type Authenticator, createAuthenticator } from './auth/authenticator.js';
+import { ProductCache } from './cache/product-cache.js';
+import type { ApiConfig } from './config.js';
+import type { Logger } from './observability/logger.js';
+import { type ApiMetrics, createApiMetrics } from './observability/metrics.js';
+
+/** Everything a request or background task needs; built once by the composition root. */
+export interface AppContext {
+  config: ApiConfig;
+  logger: Logger;
+  metrics: ApiMetrics;
+  db: Db;
+  redis: Redis;
+  cache: ProductCache;
+  kafka: Kafka;
+  topics: Topics;
+  s3: S3Client;
+  authenticate: Authenticator;
+}
+
+export function createAppContext(config: ApiConfig, logger: Logger): AppContext {
+  const metrics = createApiMetrics();
+  const db = createDb({ url: config.db.url, max: config.db.poolMax, applicationName: 'zocket-api' });
+  // Fail fast while Redis is away: reads fall back to PostgreSQL instead of queueing.
+  const redis = new Redis(config.redis.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+  const kafka = new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+  });
+  const s3 = new S3Client({
+    endpoint: config.s3.endpoint,
+    region: config.s3.region,
+    forcePathStyle: config.s3.forcePathStyle,
+    credentials: {
+      accessKeyId: config.s3.accessKeyId,
+      secretAccessKey: config.s3.secretAccessKey,
+    },
+  });
+  return {
+    config,
+    logger,
+    metrics,
+    db,
+    redis,
+    cache: new ProductCache(
+      redis,
+      cacheKeys(config.redis.keyPrefix),
+      config.redis.ttlSeconds,
+      metrics,
+      logger,
+    ),
+    kafka,
+    topics: topicNames(config.kafka.topicPrefix),
+    s3,
+    authenticate: createAuthenticator(config.auth),
+  };
+}

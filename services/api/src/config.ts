@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', '1', 'false', '0'], { error: 'must be one of true, 1, false, 0' })
+  .transform((v) => v === 'true' || v === '1');
+const int = (min: number) => z.coerce.number().int().min(min);
+const csv = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+
+const MiB = 1024 * 1024;
+
+/** Flat environment, every variable with a default that works with infra/local. */
+const envSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().default('postgres://zocket:zocket@127.0.0.1:5432/zocket'),
+  DATABASE_POOL_MAX: int(1).default(10),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
+  CACHE_TTL_SECONDS: int(1).default(300),
+  KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().default('zocket-api'),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  OUTBOX_BATCH_SIZE: int(1).max(1000).default(100),
+  OUTBOX_POLL_INTERVAL_MS: int(10).default(1000),
+  OUTBOX_RETENTION_SECONDS: int(60).default(86_400),
+  S3_ENDPOINT: z.string().default('http://127.0.0.1:9000'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().default('zocket'),
+  S3_SECRET_ACCESS_KEY: z.string().default('zocketsecret'),
+  S3_BUCKET: z.string().default('zocket'),
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  AUTH_JWT_SECRET: z.string().optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: z.string().default('zocket-local'),
+  AUTH_AUDIENCE: z.string().default('zocket-api'),
+  CORS_ORIGINS: csv.default(['http://localhost:3000']),
+  BODY_LIMIT_BYTES: int(1024).default(MiB),
+  UPLOAD_MAX_FILE_BYTES: int(1024).default(10 * MiB),
+  UPLOAD_MAX_FILES: int(1).max(20).default(10),
+  UPLOAD_MAX_REQUEST_BYTES: int(1024).default(50 * MiB),
+  SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
+});
+
+/** The default HS256 secret is for local development only; production sets a secret or JWKS. */
+export const DEV_JWT_SECRET = 'zocket-local-development-secret-change-me';
+
+export function loadConfig(env: NodeJS.ProcessEnv) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      corsOrigins: e.CORS_ORIGINS,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: { level: e.LOG_LEVEL },
+    db: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    redis: { url: e.REDIS_URL, keyPrefix: e.CACHE_KEY_PREFIX, ttlSeconds: e.CACHE_TTL_SECONDS },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+    },
+    outbox: {
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      retentionSeconds: e.OUTBOX_RETENTION_SECONDS,
+    },
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      bucket: e.S3_BUCKET,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    },
+    auth: {
+      jwtSecret: e.AUTH_JWKS_URL === undefined ? (e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET) : e.AUTH_JWT_SECRET,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+    },
+    uploads: {
+      maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,
+      maxFiles: e.UPLOAD_MAX_FILES,
+      maxRequestBytes: e.UPLOAD_MAX_REQUEST_BYTES,
+    },
+  };
+}
+
+export type ApiConfig = ReturnType<typeof loadConfig>;

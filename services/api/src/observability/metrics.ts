@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The API's metrics, on a registry of its own (so tests can build several apps). */
+export function createApiMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'zocket_http_requests_total',
+      help: 'HTTP requests by route, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'zocket_http_request_duration_seconds',
+      help: 'HTTP request latency by route, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    cache: new Counter({
+      name: 'zocket_cache_operations_total',
+      help: 'Product cache results: hit, miss, fill, fill_skipped (raced a write), error, invalidate',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    outboxPublished: new Counter({
+      name: 'zocket_outbox_published_total',
+      help: 'Outbox rows published to Kafka',
+      registers: [registry],
+    }),
+    outboxPublishFailures: new Counter({
+      name: 'zocket_outbox_publish_failures_total',
+      help: 'Failed attempts to publish an outbox batch',
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'zocket_outbox_backlog',
+      help: 'Unpublished outbox rows',
+      registers: [registry],
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'zocket_outbox_oldest_age_seconds',
+      help: 'Age of the oldest unpublished outbox row',
+      registers: [registry],
+    }),
+  };
+}
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;

@@ -1,0 +1,172 @@
+import {
+  claimOutboxBatch,
+  createOutboxListener,
+  type Db,
+  markOutboxPublished,
+  type OutboxListener,
+  type OutboxRow,
+  purgePublishedOutbox,
+  recordOutboxFailure,
+} from '@zocket/db';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import type { ApiConfig } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { ApiMetrics } from '../observability/metrics.js';
+
+const MAX_BACKOFF_MS = 30_000;
+const PURGE_EVERY_MS = 60_000;
+
+function toKafkaMessages(rows: readonly OutboxRow[]): Map<string, Message[]> {
+  const byTopic = new Map<string, Message[]>();
+  for (const row of rows) {
+    const messages = byTopic.get(row.topic) ?? [];
+    messages.push({ key: row.message_key, value: JSON.stringify(row.payload), headers: row.headers });
+    byTopic.set(row.topic, messages);
+  }
+  return byTopic;
+}
+
+/**
+ * Publishes outbox rows to Kafka in id order, marks them published, and never drops one: a row is
+ * marked only after Kafka acknowledged it (acks=all); a failed batch stays and is retried with
+ * backoff. Rows are claimed FOR UPDATE SKIP LOCKED, so several API processes can relay together.
+ * Wakes on NOTIFY from the writing transaction, and polls as a fallback.
+ */
+export class OutboxRelay {
+  private readonly producer: Producer;
+  private connected = false;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private listener: OutboxListener | undefined;
+  private wakeUp: (() => void) | undefined;
+  private pendingWake = false;
+  private failures = 0;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      databaseUrl: string;
+      kafka: Kafka;
+      logger: Logger;
+      metrics: ApiMetrics;
+      config: ApiConfig['outbox'];
+    },
+  ) {
+    this.producer = deps.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.listener = createOutboxListener(this.deps.databaseUrl, {
+      onNotify: () => this.wake(),
+      onError: (error) => this.deps.logger.warn({ err: error }, 'outbox listener connection lost'),
+    });
+    this.loop = this.run();
+  }
+
+  /** Asks the loop to look for rows now. */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  /** Publishes one batch; returns how many rows went out. Throws when Kafka refused the batch. */
+  async publishBatch(): Promise<number> {
+    if (!this.connected) {
+      await this.producer.connect();
+      this.connected = true;
+    }
+    let failure: unknown;
+    const published = await this.deps.db.transaction().execute(async (trx) => {
+      const rows = await claimOutboxBatch(trx, this.deps.config.batchSize);
+      if (rows.length === 0) return 0;
+      const ids = rows.map((r) => r.id);
+      try {
+        await this.producer.sendBatch({
+          acks: -1,
+          topicMessages: [...toKafkaMessages(rows)].map(([topic, messages]) => ({ topic, messages })),
+        });
+      } catch (error) {
+        failure = error;
+        await recordOutboxFailure(trx, ids, error instanceof Error ? error.message : String(error));
+        return 0;
+      }
+      await markOutboxPublished(trx, ids);
+      return rows.length;
+    });
+    if (failure !== undefined) throw failure;
+    this.deps.metrics.outboxPublished.inc(published);
+    return published;
+  }
+
+  private async run(): Promise<void> {
+    const { logger, config } = this.deps;
+    while (this.running) {
+      let delay = config.pollIntervalMs;
+      this.pendingWake = false;
+      try {
+        const published = await this.publishBatch();
+        if (this.failures > 0) logger.info({ after: this.failures }, 'outbox relay recovered');
+        this.failures = 0;
+        if (published === config.batchSize) continue;
+        await this.maybePurge();
+      } catch (error) {
+        this.failures += 1;
+        this.deps.metrics.outboxPublishFailures.inc();
+        delay = Math.min(config.pollIntervalMs * 2 ** Math.min(this.failures, 10), MAX_BACKOFF_MS);
+        logger.warn({ err: error, failures: this.failures, retryInMs: delay }, 'outbox publish failed');
+        if (this.connected) {
+          this.connected = false;
+          await this.producer.disconnect().catch(() => {});
+        }
+      }
+      if (this.running && !(this.pendingWake && this.failures === 0)) await this.sleep(delay);
+    }
+  }
+
+  private async maybePurge(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = now;
+    const purged = await purgePublishedOutbox(this.deps.db, this.deps.config.retentionSeconds);
+    if (purged > 0) this.deps.logger.debug({ purged }, 'purged published outbox rows');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Stops the loop after a last attempt to publish what is waiting, then disconnects. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    await this.listener?.close();
+    try {
+      if (this.failures === 0) while ((await this.publishBatch()) > 0) {}
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'outbox rows left for the next relay');
+    }
+    await this.producer.disconnect().catch(() => {});
+    this.connected = false;
+  }
+}

@@ -1,0 +1,35 @@
+import {
+  HEADERS,
+  type ImageJobEventV1,
+  type JOB_REASONS,
+  type Topics,
+} from '@zocket/contracts';
+import type { ImageJobRef, OutboxMessage } from '@zocket/db';
+
+/** Outbox messages for image jobs: one `image-jobs` v1 event each, keyed by product. */
+export function imageJobMessages(
+  jobs: readonly ImageJobRef[],
+  reason: (typeof JOB_REASONS)[number],
+  topics: Topics,
+  correlationId: string,
+): OutboxMessage[] {
+  const requestedAt = new Date().toISOString();
+  return jobs.map((job) => {
+    const event: ImageJobEventV1 = {
+      type: 'image.job',
+      version: 1,
+      jobId: job.jobId,
+      productId: job.productId,
+      imageId: job.imageId,
+      source: job.source,
+      reason,
+      requestedAt,
+    };
+    return {
+      topic: topics.imageJobs,
+      key: job.productId,
+      payload: event,
+      headers: { [HEADERS.correlationId]: correlationId, [HEADERS.eventType]: 'image.job.v1' },
+    };
+  });
+}

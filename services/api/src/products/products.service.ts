@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AppError,
+  CONTENT_TYPE_BY_FORMAT,
+  type CreateProductInput,
+  type ImageSource,
+  type ListProductsInput,
+  MAX_IMAGES_PER_PRODUCT,
+  type Product,
+  type ProductPage,
+  sniffImageFormat,
+  type UpdateProductInput,
+} from '@zocket/contracts';
+import {
+  appendProductImages,
+  decodeCursor,
+  deleteProduct as deleteProductRow,
+  ensureUser,
+  findProduct,
+  insertOutboxMessages,
+  insertProduct,
+  listProducts as listProductRows,
+  lockOwnedProduct,
+  replaceProductImages,
+  requeueProductImages,
+  touchProduct,
+  updateProductFields,
+} from '@zocket/db';
+import type { AppContext } from '../app-context.js';
+import type { AuthUser } from '../auth/authenticator.js';
+import { imageJobMessages } from './image-jobs.js';
+
+/** Who is asking and under which request id (carried to Kafka as the correlation id). */
+export interface Caller {
+  user: AuthUser;
+  requestId: string;
+}
+
+function notFound(id: string): AppError {
+  return new AppError('NOT_FOUND', `product ${id} not found`);
+}
+
+/** Reads after a write go to PostgreSQL: the writer sees its own write. */
+async function reload(ctx: AppContext, id: string): Promise<Product> {
+  const product = await findProduct(ctx.db, id);
+  if (product === undefined) throw notFound(id);
+  return product;
+}
+
+export async function createProduct(
+  ctx: AppContext,
+  caller: Caller,
+  input: CreateProductInput,
+): Promise<Product> {
+  const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
+  const { product } = await ctx.db.transaction().execute(async (trx) => {
+    const created = await insertProduct(trx, {
+      ownerId,
+      name: input.name,
+      description: input.description,
+      price: input.price,
+      images: input.imageUrls.map((url) => ({ kind: 'url', url })),
+    });
+    await insertOutboxMessages(
+      trx,
+      imageJobMessages(created.jobs, 'created', ctx.topics, caller.requestId),
+    );
+    return created;
+  });
+  return product;
+}
+
+export async function getProduct(ctx: AppContext, id: string): Promise<Product> {
+  const product = await ctx.cache.get(id, () => findProduct(ctx.db, id));
+  if (product === undefined) throw notFound(id);
+  return product;
+}
+
+export async function listProducts(ctx: AppContext, input: ListProductsInput): Promise<ProductPage> {
+  const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+  if (input.cursor !== undefined && cursor === undefined) {
+    throw new AppError('VALIDATION_FAILED', 'invalid cursor', {
+      fields: { cursor: ['is not a cursor returned by this API'] },
+    });
+  }
+  return listProductRows(ctx.db, input, cursor);
+}
+
+export async function updateProduct(
+  ctx: AppContext,
+  caller: Caller,
+  input: UpdateProductInput,
+): Promise<Product> {
+  const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
+  await ctx.db.transaction().execute(async (trx) => {
+    const owned = await lockOwnedProduct(trx, input.id, ownerId);
+    if (owned === undefined) throw notFound(input.id);
+    if (owned.version !== input.expectedVersion) {
+      throw new AppError(
+        'CONFLICT',
+        `product was changed: current version is ${owned.version}, not ${input.expectedVersion}`,
+      );
+    }
+    const outcome = await updateProductFields(trx, {
+      id: input.id,
+      ownerId,
+      expectedVersion: input.expectedVersion,
+      patch: {
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(input.description === undefined ? {} : { description: input.description }),
+        ...(input.price === undefined ? {} : { price: input.price }),
+      },
+    });
+    if (outcome !== 'updated') throw new AppError('CONFLICT', 'product was changed concurrently');
+    if (input.imageUrls !== undefined) {
+      const sources: ImageSource[] = input.imageUrls.map((url) => ({ kind: 'url', url }));
+      const jobs = await replaceProductImages(trx, input.id, sources);
+      await insertOutboxMessages(trx, imageJobMessages(jobs, 'updated', ctx.topics, caller.requestId));
+    }
+  });
+  await ctx.cache.invalidate(input.id);
+  return reload(ctx, input.id);
+}
+
+export async function deleteProduct(ctx: AppContext, caller: Caller, id: string): Promise<void> {
+  const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
+  const deleted = await deleteProductRow(ctx.db, id, ownerId);
+  if (!deleted) throw notFound(id);
+  await ctx.cache.invalidate(id);
+}
+
+export async function reprocessProduct(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+): Promise<Product> {
+  const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
+  await ctx.db.transaction().execute(async (trx) => {
+    if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
+    const jobs = await requeueProductImages(trx, id);
+    await insertOutboxMessages(trx, imageJobMessages(jobs, 'reprocess', ctx.topics, caller.requestId));
+  });
+  await ctx.cache.invalidate(id);
+  return reload(ctx, id);
+}
+
+export interface UploadedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Stores each original in S3 under a content-addressed key, then records the images and their
+ * jobs in one transaction. Types come from magic bytes only; limits are checked before any write.
+ */
+export async function uploadImages(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  files: readonly UploadedFile[],
+): Promise<Product> {
+  const { maxFiles, maxFileBytes } = ctx.config.uploads;
+  if (files.length === 0) {
+    throw new AppError('VALIDATION_FAILED', 'no files', { fields: { files: ['at least one file'] } });
+  }
+  if (files.length > maxFiles) {
+    throw new AppError('VALIDATION_FAILED', `at most ${maxFiles} files per request`, {
+      fields: { files: [`at most ${maxFiles} files`] },
+    });
+  }
+  const checked = files.map((file) => {
+    if (file.bytes.length > maxFileBytes) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `${file.name} is larger than ${maxFileBytes} bytes`);
+    }
+    const format = sniffImageFormat(file.bytes);
+    if (format === undefined) {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${file.name} is not a jpeg, png, webp, avif, gif or tiff image`,
+      );
+    }
+    return { file, format };
+  });
+
+  const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
+  const existing = await findProduct(ctx.db, id);
+  if (existing === undefined || existing.ownerId !== ownerId) throw notFound(id);
+  if (existing.images.length + files.length > MAX_IMAGES_PER_PRODUCT) {
+    throw new AppError('VALIDATION_FAILED', `a product has at most ${MAX_IMAGES_PER_PRODUCT} images`, {
+      fields: { files: [`at most ${MAX_IMAGES_PER_PRODUCT - existing.images.length} more`] },
+    });
+  }
+
+  const sources: ImageSource[] = [];
+  for (const { file, format } of checked) {
+    const hash = createHash('sha256').update(file.bytes).digest('hex');
+    const key = `uploads/${id}/${hash}`;
+    await ctx.s3.send(
+      new PutObjectCommand({
+        Bucket: ctx.config.s3.bucket,
+        Key: key,
+        Body: file.bytes,
+        ContentType: CONTENT_TYPE_BY_FORMAT[format],
+      }),
+    );
+    sources.push({ kind: 'upload', key });
+  }
+
+  await ctx.db.transaction().execute(async (trx) => {
+    if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
+    const jobs = await appendProductImages(trx, id, sources);
+    await touchProduct(trx, id);
+    await insertOutboxMessages(trx, imageJobMessages(jobs, 'uploaded', ctx.topics, caller.requestId));
+  });
+  await ctx.cache.invalidate(id);
+  return reload(ctx, id);
+}
