@@ -23,6 +23,8 @@ export const IMAGE_FAILURE_CODES = [
   'UNSUPPORTED_FORMAT',
   'CORRUPT_IMAGE',
   'IMAGE_TOO_LARGE',
+  'JOB_TIMEOUT',
+  'DEPENDENCY_UNAVAILABLE',
   'RETRIES_EXHAUSTED',
 ] as const;
 export type ImageFailureCode = (typeof IMAGE_FAILURE_CODES)[number];

@@ -13,6 +13,7 @@ export { createDb, type Db, type DbOptions } from './pool.js';
 export {
   completeImageJob,
   failImageJob,
+  findImageByJob,
   type ImageResult,
   type JobKey,
   startImageJob,

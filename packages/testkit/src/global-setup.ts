@@ -1,21 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { repoRoot } from './repo.js';
 import { parseExports, servicesFromEnv, type TestServices } from './services.js';
 
 const run = promisify(execFile);
 
-function repoRoot(): string {
-  let dir = import.meta.dirname;
-  while (!existsSync(join(dir, 'infra', 'local', 'up'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find infra/local/up above the test harness');
-    dir = parent;
-  }
-  return dir;
-}
 
 async function dockerAnswers(): Promise<boolean> {
   try {

@@ -56,10 +56,14 @@ export interface TestTopics extends AsyncDisposable {
   delete(): Promise<void>;
 }
 
-/** Creates uniquely named topics (waiting for leaders) for one test; `delete()` removes them. */
+/**
+ * Creates topics (waiting for leaders) for one test; `delete()` removes them. Names get a unique
+ * suffix unless `uniqueNames: false` (for names already made unique, e.g. with a topic prefix).
+ */
 export async function createTestTopics(
   services: TestServices,
   specs: readonly TopicSpec[],
+  options: { uniqueNames?: boolean } = {},
 ): Promise<TestTopics> {
   const kafka = new Kafka({
     clientId: 'zocket-testkit',
@@ -68,7 +72,7 @@ export async function createTestTopics(
   });
   const admin = kafka.admin();
   await admin.connect();
-  const names = specs.map((s) => uniqueName(s.name));
+  const names = specs.map((s) => (options.uniqueNames === false ? s.name : uniqueName(s.name)));
   try {
     await admin.createTopics({
       waitForLeaders: true,

@@ -1,6 +1,7 @@
-import type { ImageFailureCode, ImageVariant } from '@zocket/contracts';
+import type { ImageFailureCode, ImageVariant, ProductImage } from '@zocket/contracts';
 import { type Kysely, sql } from 'kysely';
 import { withDbErrors } from '../errors.js';
+import { toProductImage } from '../mappers.js';
 import type { Database } from '../schema/database.js';
 
 type Conn = Kysely<Database>;
@@ -88,5 +89,21 @@ export function failImageJob(
       .where('job_id', '=', key.jobId)
       .executeTakeFirst();
     return updated.numUpdatedRows > 0n;
+  });
+}
+
+/** The image row if `jobId` is still its current job, with its product id. */
+export function findImageByJob(
+  db: Conn,
+  key: JobKey,
+): Promise<{ productId: string; image: ProductImage } | undefined> {
+  return withDbErrors(async () => {
+    const row = await db
+      .selectFrom('product_images')
+      .selectAll()
+      .where('id', '=', key.imageId)
+      .where('job_id', '=', key.jobId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : { productId: row.product_id, image: toProductImage(row) };
   });
 }
