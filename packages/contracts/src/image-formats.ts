@@ -20,7 +20,7 @@ function ascii(bytes: Uint8Array, start: number, end: number): string {
  * video, truncated headers). Never trusts a file name or a declared content type.
  */
 export function sniffImageFormat(bytes: Uint8Array): SourceFormat | undefined {
-  if (bytes.length < 12) return undefined;
+  if (bytes.length < 3) return undefined;
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
   if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') return 'gif';
@@ -34,6 +34,7 @@ export function sniffImageFormat(bytes: Uint8Array): SourceFormat | undefined {
       256,
     );
     for (let i = 8; i + 4 <= boxSize; i += 4) {
+      if (i === 12) continue; // the minor version, not a brand
       const brand = ascii(bytes, i, i + 4);
       if (brand === 'avif' || brand === 'avis') return 'avif';
     }

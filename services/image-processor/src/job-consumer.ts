@@ -1,0 +1,107 @@
+import { HEADERS } from '@zocket/contracts';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { handleJob, headerValue } from './job-handler.js';
+import type { ProcessorContext } from './processor-context.js';
+
+const HEARTBEAT_EVERY_MS = 3_000;
+
+/**
+ * The consumer group member: reads `image-jobs` and its retry topic, one partition's messages in
+ * order, up to `concurrency` partitions at once, and commits an offset only after its job is done.
+ * A retry that is not due yet pauses its partition until it is, without blocking other partitions.
+ */
+export class ImageJobConsumer {
+  private readonly consumer: Consumer;
+  private running = false;
+  private stopping: Promise<void> | undefined;
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private joined = false;
+
+  constructor(
+    private readonly ctx: ProcessorContext,
+    private readonly onFatal: (error: unknown) => void,
+  ) {
+    const { kafka } = ctx.config;
+    this.consumer = ctx.kafka.consumer({
+      groupId: kafka.groupId,
+      sessionTimeout: kafka.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeoutMs / 3)),
+      rebalanceTimeout: Math.max(60_000, ctx.config.jobs.timeoutMs + 10_000),
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.joined = true;
+      ctx.logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      ctx.logger.error(
+        { err: event.payload.error, restart: event.payload.restart },
+        'consumer crashed',
+      );
+      if (!event.payload.restart) this.onFatal(event.payload.error);
+    });
+  }
+
+  /** True once the member has joined its group and received partitions. */
+  get ready(): boolean {
+    return this.running && this.joined;
+  }
+
+  async start(): Promise<void> {
+    const { topics } = this.ctx;
+    await this.ctx.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [topics.imageJobs, topics.imageJobsRetry],
+      fromBeginning: true,
+    });
+    this.running = true;
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.ctx.config.jobs.concurrency,
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const notBefore = Number(headerValue(message.headers, HEADERS.notBefore) ?? 0);
+      const wait = notBefore - Date.now();
+      if (wait > 0) {
+        // Unresolved messages are fetched again once the partition resumes.
+        const resume = pause();
+        const timer = setTimeout(() => {
+          this.resumeTimers.delete(timer);
+          resume();
+        }, wait);
+        this.resumeTimers.add(timer);
+        return;
+      }
+      // Keep the session alive while a slow image is processed.
+      const beat = setInterval(() => {
+        heartbeat().catch(() => {});
+      }, HEARTBEAT_EVERY_MS);
+      try {
+        await handleJob(this.ctx, { ...message, topic: batch.topic });
+      } finally {
+        clearInterval(beat);
+      }
+      resolveOffset(message.offset);
+      await heartbeat().catch(() => {});
+    }
+  }
+
+  /** Stops fetching, lets in-flight jobs finish, commits, leaves the group. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.running = false;
+      for (const timer of this.resumeTimers) clearTimeout(timer);
+      await this.consumer.disconnect();
+      await this.ctx.producer.disconnect();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,298 @@
+import {
+  CACHE_GENERATION_TTL_SECONDS,
+  CACHE_SCRIPTS,
+  HEADERS,
+  type ImageFailure,
+  type ImageJobEventV1,
+  type ImageResultEventV1,
+  type ImageVariant,
+  parseImageJobEvent,
+} from '@zocket/contracts';
+import { completeImageJob, failImageJob, findImageByJob, startImageJob } from '@zocket/db';
+import type { IHeaders, Message } from 'kafkajs';
+import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './failure-policy.js';
+import { processImage } from './image-pipeline.js';
+import type { JobOutcome } from './observability/metrics.js';
+import type { ProcessorContext } from './processor-context.js';
+import { getSourceObject, putVariants } from './s3-store.js';
+import { safeFetch } from './safe-fetch.js';
+
+/** A message as the consumer received it. */
+export interface JobMessage {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders | undefined;
+}
+
+export function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** Which delivery of this job this is (1 for the first). */
+export function attemptOf(message: JobMessage): number {
+  const n = Number(headerValue(message.headers, HEADERS.attempts) ?? '1');
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new JobTimeoutError(`job took longer than ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([run(controller.signal), deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Fetch, decode, make variants, store them. Throws on any failure (classified by the caller). */
+async function produceVariants(ctx: ProcessorContext, job: ImageJobEventV1, signal: AbortSignal) {
+  const { config } = ctx;
+  const source =
+    job.source.kind === 'url'
+      ? (
+          await safeFetch(job.source.url, {
+            allowlist: ctx.allowlist,
+            connectTimeoutMs: config.fetch.connectTimeoutMs,
+            totalTimeoutMs: config.fetch.totalTimeoutMs,
+            maxBytes: config.fetch.maxBytes,
+            signal,
+          })
+        ).body
+      : await getSourceObject(ctx.s3, config.s3, job.source.key, config.fetch.maxBytes, signal);
+  ctx.metrics.bytesIn.inc(source.length);
+  const processed = await processImage(source, ctx.profile, {
+    maxPixels: config.images.maxPixels,
+    maxInputBytes: config.fetch.maxBytes,
+  });
+  signal.throwIfAborted();
+  const variants = await putVariants(
+    ctx.s3,
+    config.s3,
+    ctx.profile.version,
+    processed.source.contentHash,
+    processed.variants,
+  );
+  for (const v of processed.variants) ctx.metrics.bytesOut.inc({ format: v.format }, v.bytes);
+  return { processed, variants };
+}
+
+/** Deletes the product's cache entry under the shared generation protocol. */
+async function invalidateProduct(ctx: ProcessorContext, productId: string): Promise<void> {
+  await ctx.redis.eval(
+    CACHE_SCRIPTS.invalidate,
+    2,
+    ctx.cacheKeys.product(productId),
+    ctx.cacheKeys.productGeneration(productId),
+    CACHE_GENERATION_TTL_SECONDS,
+  );
+}
+
+async function publishResult(
+  ctx: ProcessorContext,
+  job: ImageJobEventV1,
+  correlationId: string | undefined,
+  result: { variants: ImageVariant[]; placeholder: string | null; failure: ImageFailure | null },
+): Promise<void> {
+  const event: ImageResultEventV1 = {
+    type: 'image.result',
+    version: 1,
+    jobId: job.jobId,
+    productId: job.productId,
+    imageId: job.imageId,
+    status: result.failure === null ? 'ready' : 'failed',
+    variants: result.variants,
+    placeholder: result.placeholder,
+    failure: result.failure,
+    processedAt: new Date().toISOString(),
+  };
+  await ctx.producer.send({
+    topic: ctx.topics.imageResults,
+    acks: -1,
+    messages: [
+      {
+        key: job.productId,
+        value: JSON.stringify(event),
+        headers: {
+          [HEADERS.eventType]: 'image.result.v1',
+          ...(correlationId === undefined ? {} : { [HEADERS.correlationId]: correlationId }),
+        },
+      },
+    ],
+  });
+}
+
+/** Copies the original message to the dead-letter topic with why and how often it failed. */
+async function sendToDlq(
+  ctx: ProcessorContext,
+  message: JobMessage,
+  attempts: number,
+  failure: Pick<Failure, 'code' | 'message'>,
+): Promise<void> {
+  const originalTopic = headerValue(message.headers, HEADERS.originalTopic) ?? message.topic;
+  const dlqMessage: Message = {
+    key: message.key,
+    value: message.value,
+    headers: {
+      ...message.headers,
+      [HEADERS.originalTopic]: originalTopic,
+      [HEADERS.attempts]: String(attempts),
+      [HEADERS.error]: failure.message.slice(0, 1000),
+      [HEADERS.errorCode]: failure.code,
+    },
+  };
+  await ctx.producer.send({ topic: ctx.topics.imageJobsDlq, acks: -1, messages: [dlqMessage] });
+  ctx.metrics.dlq.inc({ code: failure.code });
+}
+
+async function sendToRetry(
+  ctx: ProcessorContext,
+  message: JobMessage,
+  attempt: number,
+  failure: Failure,
+): Promise<void> {
+  const delay = retryDelayMs(attempt, ctx.config.jobs);
+  await ctx.producer.send({
+    topic: ctx.topics.imageJobsRetry,
+    acks: -1,
+    messages: [
+      {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          [HEADERS.originalTopic]:
+            headerValue(message.headers, HEADERS.originalTopic) ?? message.topic,
+          [HEADERS.attempts]: String(attempt + 1),
+          [HEADERS.notBefore]: String(Date.now() + delay),
+          [HEADERS.error]: failure.message.slice(0, 1000),
+          [HEADERS.errorCode]: failure.code,
+        },
+      },
+    ],
+  });
+  ctx.metrics.retries.inc();
+}
+
+/**
+ * Handles one `image-jobs` (or retry) message to completion. Returns only when every effect is
+ * durable (row written, result published, or the message handed to the retry or dead-letter
+ * topic), so the caller may commit the offset. Throws only if even that hand-off failed.
+ */
+export async function handleJob(ctx: ProcessorContext, message: JobMessage): Promise<JobOutcome> {
+  const started = performance.now();
+  let outcome: JobOutcome;
+  try {
+    outcome = await handle(ctx, message);
+  } catch (error) {
+    // Recording the outcome itself failed (database or Kafka away): run the whole job again later.
+    // If even the retry topic refuses it, the error reaches the consumer and the offset stays.
+    ctx.logger.warn(
+      { err: error },
+      'could not record a job outcome; handing it to the retry topic',
+    );
+    await sendToRetry(ctx, message, attemptOf(message), classifyError(error));
+    outcome = 'retried';
+  }
+  ctx.metrics.jobs.inc({ outcome });
+  ctx.metrics.jobDuration.observe({ outcome }, (performance.now() - started) / 1000);
+  return outcome;
+}
+
+async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOutcome> {
+  const attempt = attemptOf(message);
+  const correlationId = headerValue(message.headers, HEADERS.correlationId);
+  const parsed = parseImageJobEvent(message.value);
+  if (!parsed.ok) {
+    ctx.logger.warn(
+      { correlationId, error: parsed.error, topic: message.topic },
+      'invalid job event',
+    );
+    await sendToDlq(ctx, message, attempt, { code: 'INVALID_EVENT', message: parsed.error });
+    return 'invalid';
+  }
+  const job = parsed.value;
+  const log = ctx.logger.child({
+    correlationId,
+    jobId: job.jobId,
+    imageId: job.imageId,
+    productId: job.productId,
+    attempt,
+  });
+
+  let failure: Failure;
+  try {
+    const productId = await startImageJob(ctx.db, job);
+    if (productId === undefined) {
+      const current = await findImageByJob(ctx.db, job);
+      if (current?.image.status !== 'ready') {
+        log.info('stale job ignored (image replaced or deleted)');
+        return 'stale';
+      }
+      // A redelivery of a job that already succeeded: finish its last two effects again, in
+      // case the first delivery stopped between the row write and the result event.
+      await invalidateProduct(ctx, job.productId);
+      await publishResult(ctx, job, correlationId, {
+        variants: current.image.variants,
+        placeholder: current.image.placeholder,
+        failure: null,
+      });
+      log.info('duplicate delivery of a finished job');
+      return 'ready';
+    }
+    const { processed, variants } = await withDeadline(ctx.config.jobs.timeoutMs, (signal) =>
+      produceVariants(ctx, job, signal),
+    );
+    const recorded = await completeImageJob(ctx.db, job, {
+      variants,
+      placeholder: processed.placeholder,
+      width: processed.source.width,
+      height: processed.source.height,
+      bytes: processed.source.bytes,
+      contentHash: processed.source.contentHash,
+    });
+    if (!recorded) {
+      log.info('image changed while processing; result dropped');
+      return 'stale';
+    }
+    await invalidateProduct(ctx, job.productId);
+    await publishResult(ctx, job, correlationId, {
+      variants,
+      placeholder: processed.placeholder,
+      failure: null,
+    });
+    log.info({ variants: variants.length }, 'image ready');
+    return 'ready';
+  } catch (error) {
+    failure = classifyError(error);
+    log.warn({ err: error, code: failure.code, retryable: failure.retryable }, 'image job failed');
+  }
+
+  if (failure.retryable && attempt < ctx.config.jobs.maxAttempts) {
+    await sendToRetry(ctx, message, attempt, failure);
+    return 'retried';
+  }
+  const final: ImageFailure = failure.retryable
+    ? {
+        code: 'RETRIES_EXHAUSTED',
+        message: `gave up after ${attempt} attempts: ${failure.message}`.slice(0, 1000),
+      }
+    : { code: failure.code, message: failure.message };
+  const recorded = await failImageJob(ctx.db, job, final);
+  await sendToDlq(ctx, message, attempt, final);
+  if (recorded) {
+    await invalidateProduct(ctx, job.productId).catch((error: unknown) =>
+      log.warn({ err: error }, 'cache invalidation failed after a failed job'),
+    );
+    await publishResult(ctx, job, correlationId, {
+      variants: [],
+      placeholder: null,
+      failure: final,
+    });
+  }
+  return 'failed';
+}

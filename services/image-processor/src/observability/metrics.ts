@@ -1,0 +1,48 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export type JobOutcome = 'ready' | 'failed' | 'retried' | 'stale' | 'invalid';
+
+/** The processor's metrics, on a registry of its own (so tests can run several processors). */
+export function createProcessorMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    jobs: new Counter({
+      name: 'zocket_image_jobs_total',
+      help: 'Image jobs by outcome: ready, failed, retried, stale (superseded), invalid (to DLQ)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'zocket_image_job_duration_seconds',
+      help: 'Time to handle one image job, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
+    bytesIn: new Counter({
+      name: 'zocket_image_bytes_in_total',
+      help: 'Source bytes fetched',
+      registers: [registry],
+    }),
+    bytesOut: new Counter({
+      name: 'zocket_image_bytes_out_total',
+      help: 'Variant bytes written to S3',
+      labelNames: ['format'] as const,
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'zocket_image_job_retries_total',
+      help: 'Jobs sent to the retry topic',
+      registers: [registry],
+    }),
+    dlq: new Counter({
+      name: 'zocket_image_job_dlq_total',
+      help: 'Jobs copied to the dead-letter topic, by failure code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+  };
+}
+export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;

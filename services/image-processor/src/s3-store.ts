@@ -1,0 +1,79 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ImageVariant } from '@zocket/contracts';
+import { SourceMissingError } from './failure-policy.js';
+import type { VariantOutput } from './image-pipeline.js';
+
+export interface StoreConfig {
+  bucket: string;
+  publicBaseUrl: string;
+  publicReadAcl: boolean;
+}
+
+/** Deterministic, content-addressed: the same source and profile always give the same key. */
+export function variantKey(
+  profileVersion: string,
+  contentHash: string,
+  variant: Pick<VariantOutput, 'width' | 'format'>,
+): string {
+  return `variants/${profileVersion}/${contentHash}/${variant.width}.${variant.format}`;
+}
+
+/** Reads an uploaded original, at most `maxBytes`. */
+export async function getSourceObject(
+  s3: S3Client,
+  config: StoreConfig,
+  key: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }), {
+      ...(signal === undefined ? {} : { abortSignal: signal }),
+    });
+    if ((object.ContentLength ?? 0) > maxBytes) {
+      throw new SourceMissingError(`uploaded original ${key} is larger than ${maxBytes} bytes`);
+    }
+    const bytes = await object.Body?.transformToByteArray();
+    if (bytes === undefined) throw new SourceMissingError(`uploaded original ${key} is empty`);
+    return Buffer.from(bytes);
+  } catch (error) {
+    const name = (error as { name?: string } | null)?.name;
+    if (name === 'NoSuchKey' || name === 'NotFound') {
+      throw new SourceMissingError(`uploaded original ${key} does not exist`);
+    }
+    throw error;
+  }
+}
+
+/** Writes the variants (overwriting is harmless: same key, same bytes) and describes them. */
+export async function putVariants(
+  s3: S3Client,
+  config: StoreConfig,
+  profileVersion: string,
+  contentHash: string,
+  variants: readonly VariantOutput[],
+): Promise<ImageVariant[]> {
+  return Promise.all(
+    variants.map(async (variant) => {
+      const key = variantKey(profileVersion, contentHash, variant);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: config.bucket,
+          Key: key,
+          Body: variant.data,
+          ContentType: variant.contentType,
+          CacheControl: 'public, max-age=31536000, immutable',
+          ...(config.publicReadAcl ? { ACL: 'public-read' as const } : {}),
+        }),
+      );
+      return {
+        format: variant.format,
+        width: variant.width,
+        height: variant.height,
+        bytes: variant.bytes,
+        key,
+        url: `${config.publicBaseUrl}/${key}`,
+      };
+    }),
+  );
+}
