@@ -100,6 +100,10 @@ export interface ProcessorWorld {
     done: (statuses: string[]) => boolean,
     timeoutMs?: number,
   ) => Promise<NonNullable<Awaited<ReturnType<typeof findProduct>>>>;
+  /** A counter's value in one processor, for the label set given. */
+  metricOf: (processor: Processor, name: string, labels: Record<string, string>) => Promise<number>;
+  /** The same counter summed over every processor of this world. */
+  processorMetric: (name: string, labels: Record<string, string>) => Promise<number>;
   getObject: (
     key: string,
   ) => Promise<{ body: Buffer; contentType?: string; cacheControl?: string }>;
@@ -283,6 +287,11 @@ export async function createProcessorWorld(
         { timeoutMs, intervalMs: 150, what: `images of ${productId} to settle` },
       );
     },
+    metricOf,
+    async processorMetric(name, labels) {
+      const values = await Promise.all(processors.map((p) => metricOf(p, name, labels)));
+      return values.reduce((a, b) => a + b, 0);
+    },
     async getObject(key) {
       const object = await s3.send(new GetObjectCommand({ Bucket: services.s3.bucket, Key: key }));
       const bytes = await object.Body?.transformToByteArray();
@@ -303,6 +312,15 @@ export async function createProcessorWorld(
     },
   };
   return world;
+}
+
+async function metricOf(processor: Processor, name: string, labels: Record<string, string>) {
+  const metric = processor.ctx.metrics.registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 export const allSettled = (statuses: string[]) =>
