@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  isNonJsonSerializable,
+  splitLink,
+  type TRPCClient,
+} from '@trpc/client';
+import type { AppRouter } from '@zocket/api';
+import { type Product, topicNames } from '@zocket/contracts';
+import { createDb, migrateToLatest } from '@zocket/db';
+import {
+  createTestDatabase,
+  createTestTopics,
+  type DedicatedKafka,
+  startDedicatedKafka,
+  type TestDatabase,
+  testKeyPrefix,
+  testServices,
+  uniqueName,
+  waitFor,
+} from '@zocket/testkit';
+import { SignJWT } from 'jose';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServiceProcess, startService, waitHealthy } from './system.js';
+
+const SECRET = 'system-test-secret-0123456789abcdef';
+
+async function token(subject: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuer('zocket-local')
+    .setAudience('zocket-api')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+/** The system under test: its own Kafka broker (so it can be stopped), the API, two processors. */
+describe('the whole system, as separate processes', () => {
+  const services = testServices();
+  let kafka: DedicatedKafka;
+  let database: TestDatabase;
+  let imageServer: Server;
+  let imageBase: string;
+  let api: ServiceProcess;
+  let apiUrl: string;
+  const processors: ServiceProcess[] = [];
+  let processorEnv: NodeJS.ProcessEnv;
+  let client: TRPCClient<AppRouter>;
+  const images = new Map<string, Buffer>();
+
+  const startProcessor = async (name: string) => {
+    const port = await freePort();
+    const p = startService(name, 'services/image-processor/dist/main.js', {
+      ...processorEnv,
+      METRICS_PORT: String(port),
+    });
+    processors.push(p);
+    await waitHealthy(`http://127.0.0.1:${port}/readyz`, p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    kafka = await startDedicatedKafka();
+    await createTestTopics(
+      { ...services, kafkaBrokers: kafka.brokers },
+      [
+        { name: topicNames().imageJobs, partitions: 6 },
+        { name: topicNames().imageJobsRetry, partitions: 6 },
+        { name: topicNames().imageJobsDlq, partitions: 1 },
+        { name: topicNames().imageResults, partitions: 1 },
+      ],
+      { uniqueNames: false },
+    );
+    database = await createTestDatabase(services);
+    const db = createDb({ url: database.url, max: 1 });
+    await migrateToLatest(db);
+    await db.destroy();
+
+    for (let i = 0; i < 12; i += 1) {
+      images.set(
+        `/img-${i}.jpg`,
+        await sharp({
+          create: {
+            width: 400 + i * 20,
+            height: 300,
+            channels: 3,
+            background: { r: i * 20, g: 90, b: 200 },
+          },
+        })
+          .jpeg()
+          .toBuffer(),
+      );
+    }
+    imageServer = createServer((req, res) => {
+      const body = images.get(req.url ?? '');
+      if (body === undefined) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(body);
+    });
+    await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
+    const address = imageServer.address();
+    imageBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+
+    const common = {
+      DATABASE_URL: database.url,
+      REDIS_URL: services.redisUrl,
+      CACHE_KEY_PREFIX: testKeyPrefix('system'),
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      S3_ENDPOINT: services.s3.endpoint,
+      S3_REGION: services.s3.region,
+      S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+      S3_BUCKET: services.s3.bucket,
+      S3_FORCE_PATH_STYLE: String(services.s3.forcePathStyle),
+      LOG_LEVEL: 'info',
+    };
+    const apiPort = await freePort();
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    api = startService('api', 'services/api/dist/main.js', {
+      ...common,
+      PORT: String(apiPort),
+      AUTH_JWT_SECRET: SECRET,
+      OUTBOX_POLL_INTERVAL_MS: '250',
+    });
+    await waitHealthy(`${apiUrl}/readyz`, api);
+    processorEnv = {
+      ...common,
+      KAFKA_GROUP_ID: uniqueName('system-processors'),
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      FETCH_ALLOWLIST: '127.0.0.1',
+      PUBLIC_IMAGE_BASE_URL: `${services.s3.endpoint}/${services.s3.bucket}`,
+      VARIANT_PROFILE_VERSION: uniqueName('sys').toLowerCase().replace(/_/g, '-').slice(0, 32),
+      PROCESSOR_CONCURRENCY: '2',
+      RETRY_BASE_DELAY_MS: '500',
+      UV_THREADPOOL_SIZE: '8',
+    };
+    await startProcessor('processor-1');
+    await startProcessor('processor-2');
+
+    const authToken = await token(`seller-${randomUUID()}`);
+    const headers = () => ({ authorization: `Bearer ${authToken}` });
+    client = createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => isNonJsonSerializable(op.input),
+          true: httpLink({ url: `${apiUrl}/trpc`, headers }),
+          false: httpBatchLink({ url: `${apiUrl}/trpc`, headers }),
+        }),
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(processors.map((p) => p.stop()));
+    await api?.stop();
+    await new Promise<void>((resolve) =>
+      imageServer ? imageServer.close(() => resolve()) : resolve(),
+    );
+    await kafka?.close();
+    await database?.drop();
+  });
+
+  const waitReady = (id: string, count: number, timeoutMs = 120_000) =>
+    waitFor(
+      async () => {
+        const product = await client.products.byId.query({ id });
+        const failed = product.images.find((i) => i.status === 'failed');
+        if (failed !== undefined) throw new Error(`image failed: ${failed.failureReason}`);
+        return product.images.length === count && product.images.every((i) => i.status === 'ready')
+          ? product
+          : undefined;
+      },
+      { timeoutMs, intervalMs: 300, what: `${count} ready images on ${id}` },
+    );
+
+  async function expectVariantsServed(product: Product) {
+    for (const image of product.images) {
+      expect(image.variants.length).toBeGreaterThan(0);
+      for (const variant of image.variants) {
+        const response = await fetch(variant.url);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe(`image/${variant.format}`);
+        const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+        expect([meta.width, meta.height]).toEqual([variant.width, variant.height]);
+      }
+    }
+    expect(product.compressedProductImages).toHaveLength(product.images.length);
+  }
+
+  it('processes image URLs and uploaded files into variants served from their URLs', async () => {
+    const created = await client.products.create.mutate({
+      name: 'Desk lamp',
+      description: 'Brass',
+      price: { amountMinor: 4999, currency: 'EUR' },
+      imageUrls: [`${imageBase}/img-0.jpg`, `${imageBase}/img-1.jpg`],
+    });
+    expect(created.images.map((i) => i.status)).toEqual(['pending', 'pending']);
+    const other = await client.products.create.mutate({
+      name: 'Chair',
+      price: { amountMinor: 12900, currency: 'EUR' },
+    });
+    const form = new FormData();
+    form.set('id', other.id);
+    form.append(
+      'files',
+      new Blob([new Uint8Array(images.get('/img-2.jpg') ?? Buffer.alloc(0))]),
+      'a.jpg',
+    );
+    const png = await sharp({
+      create: { width: 320, height: 320, channels: 4, background: '#ff000080' },
+    })
+      .png()
+      .toBuffer();
+    form.append('files', new Blob([new Uint8Array(png)]), 'b.png');
+    const uploaded = await client.products.uploadImages.mutate(form);
+    expect(uploaded.images.map((i) => i.source.kind)).toEqual(['upload', 'upload']);
+
+    await expectVariantsServed(await waitReady(created.id, 2));
+    await expectVariantsServed(await waitReady(other.id, 2));
+  });
+
+  it('shows the processing result through byId as soon as it is recorded (the cache was invalidated)', async () => {
+    const created = await client.products.create.mutate({
+      name: 'Vase',
+      price: { amountMinor: 2500, currency: 'USD' },
+      imageUrls: [`${imageBase}/img-3.jpg`],
+    });
+    // Fill the cache with the pending product.
+    expect((await client.products.byId.query({ id: created.id })).images[0]?.status).toBe(
+      'pending',
+    );
+    expect((await client.products.byId.query({ id: created.id })).images[0]?.status).toBe(
+      'pending',
+    );
+    const db = createDb({ url: database.url, max: 1 });
+    try {
+      await waitFor(
+        async () => {
+          const row = await db
+            .selectFrom('product_images')
+            .select('status')
+            .where('product_id', '=', created.id)
+            .executeTakeFirst();
+          return row?.status === 'ready' ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 20, what: 'the row to be ready' },
+      );
+      const product = await client.products.byId.query({ id: created.id });
+      expect(product.images[0]?.status).toBe('ready');
+      expect(product.compressedProductImages).toHaveLength(1);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('replaces images on update and forgets a deleted product', async () => {
+    const created = await client.products.create.mutate({
+      name: 'Rug',
+      price: { amountMinor: 9900, currency: 'EUR' },
+      imageUrls: [`${imageBase}/img-4.jpg`],
+    });
+    const first = await waitReady(created.id, 1);
+    const oldUrls = first.compressedProductImages;
+    const updated = await client.products.update.mutate({
+      id: created.id,
+      expectedVersion: first.version,
+      imageUrls: [`${imageBase}/img-5.jpg`, `${imageBase}/img-6.jpg`],
+    });
+    expect(updated.images.map((i) => i.status)).toEqual(['pending', 'pending']);
+    expect(updated.compressedProductImages).toEqual([]);
+    const replaced = await waitReady(created.id, 2);
+    expect(replaced.compressedProductImages).toHaveLength(2);
+    expect(replaced.compressedProductImages.some((u) => oldUrls.includes(u))).toBe(false);
+    await expectVariantsServed(replaced);
+
+    await client.products.delete.mutate({ id: created.id });
+    await expect(client.products.byId.query({ id: created.id })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    const response = await fetch(`${apiUrl}/products/${created.id}`);
+    expect(response.status).toBe(404);
+  });
+
+  it('loses no image when a processor is killed with 50 images in flight', async () => {
+    const products = await Promise.all(
+      Array.from({ length: 5 }, (_, p) =>
+        client.products.create.mutate({
+          name: `Batch ${p}`,
+          price: { amountMinor: 100 + p, currency: 'EUR' },
+          imageUrls: Array.from({ length: 10 }, (_, i) => `${imageBase}/img-${i}.jpg`),
+        }),
+      ),
+    );
+    // Let processing start, then kill one processor without any chance to clean up.
+    await waitFor(
+      async () => {
+        const all = await Promise.all(
+          products.map((p) => client.products.byId.query({ id: p.id })),
+        );
+        const ready = all.flatMap((p) => p.images).filter((i) => i.status === 'ready').length;
+        return ready >= 3 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'processing to start' },
+    );
+    await processors[0]?.kill9();
+
+    for (const product of products) {
+      const done = await waitReady(product.id, 10, 180_000);
+      expect(new Set(done.images.map((i) => i.id)).size).toBe(10);
+      expect(done.images.map((i) => i.position)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+    // Bring the group back to two members for what follows.
+    await startProcessor('processor-3');
+  });
+
+  it('processes every job created while the Kafka broker was down, once it is back', async () => {
+    await kafka.kill();
+    const created = await Promise.all(
+      Array.from({ length: 3 }, (_, p) =>
+        client.products.create.mutate({
+          name: `During outage ${p}`,
+          price: { amountMinor: 700, currency: 'GBP' },
+          imageUrls: [`${imageBase}/img-${7 + p}.jpg`],
+        }),
+      ),
+    );
+    expect(created.every((p) => p.images[0]?.status === 'pending')).toBe(true);
+    await new Promise((r) => setTimeout(r, 3_000));
+    await kafka.start();
+    for (const product of created) await waitReady(product.id, 1, 180_000);
+    // The processors survived the outage (or were restarted by nothing: they must still run).
+    expect(processors.filter((p) => p.child.exitCode === null).length).toBeGreaterThanOrEqual(2);
+  });
+});

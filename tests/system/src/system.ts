@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot, waitFor } from '@zocket/testkit';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** A service started from its build as a separate process; its output goes to a log file. */
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** SIGKILL: the process dies without any cleanup. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function startService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const logDir = join(repoRoot(), 'tests', 'system', '.logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, [join(repoRoot(), entry)], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return {
+    name,
+    child,
+    logFile,
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Resolves once GET url answers 200 (or fails with the service's exit). */
+export async function waitHealthy(
+  url: string,
+  service: ServiceProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      if (service.child.exitCode !== null) {
+        throw new Error(
+          `${service.name} exited with ${service.child.exitCode}; see ${service.logFile}`,
+        );
+      }
+      const response = await fetch(url).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `${url} to answer 200 (log: ${service.logFile})` },
+  );
+}
