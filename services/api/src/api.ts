@@ -1,5 +1,5 @@
 import { type ServerType, serve } from '@hono/node-server';
-import { createAppContext, type AppContext } from './app-context.js';
+import { type AppContext, createAppContext } from './app-context.js';
 import type { ApiConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';

@@ -25,13 +25,20 @@ export interface AppContext {
 
 export function createAppContext(config: ApiConfig, logger: Logger): AppContext {
   const metrics = createApiMetrics();
-  const db = createDb({ url: config.db.url, max: config.db.poolMax, applicationName: 'zocket-api' });
+  const db = createDb({
+    url: config.db.url,
+    max: config.db.poolMax,
+    applicationName: 'zocket-api',
+  });
   // Fail fast while Redis is away: reads fall back to PostgreSQL instead of queueing.
   const redis = new Redis(config.redis.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
+    // A command in flight when the connection drops is held for resending until Redis is ready
+    // again (maxRetriesPerRequest does not apply to it), which would hang the request: bound it.
+    commandTimeout: 1_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));

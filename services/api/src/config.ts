@@ -4,14 +4,12 @@ const bool = z
   .enum(['true', '1', 'false', '0'], { error: 'must be one of true, 1, false, 0' })
   .transform((v) => v === 'true' || v === '1');
 const int = (min: number) => z.coerce.number().int().min(min);
-const csv = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
-  );
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''),
+);
 
 const MiB = 1024 * 1024;
 
@@ -25,6 +23,7 @@ const envSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
   CACHE_TTL_SECONDS: int(1).default(300),
+  CACHE_ENABLED: bool.default(true),
   KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().default('zocket-api'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
@@ -68,7 +67,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     },
     log: { level: e.LOG_LEVEL },
     db: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
-    redis: { url: e.REDIS_URL, keyPrefix: e.CACHE_KEY_PREFIX, ttlSeconds: e.CACHE_TTL_SECONDS },
+    redis: {
+      url: e.REDIS_URL,
+      keyPrefix: e.CACHE_KEY_PREFIX,
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      cacheEnabled: e.CACHE_ENABLED,
+    },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
@@ -88,7 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
     },
     auth: {
-      jwtSecret: e.AUTH_JWKS_URL === undefined ? (e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET) : e.AUTH_JWT_SECRET,
+      jwtSecret:
+        e.AUTH_JWKS_URL === undefined ? (e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET) : e.AUTH_JWT_SECRET,
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,

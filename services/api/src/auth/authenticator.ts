@@ -26,7 +26,8 @@ export function createAuthenticator(config: ApiConfig['auth']): Authenticator {
   return async (authorization) => {
     if (authorization === undefined || authorization === '') return null;
     const match = /^Bearer ([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
-    if (match === null) throw new AppError('UNAUTHORIZED', 'expected "Authorization: Bearer <token>"');
+    if (match === null)
+      throw new AppError('UNAUTHORIZED', 'expected "Authorization: Bearer <token>"');
     try {
       const { payload } = await jwtVerify(match[1] as string, key as Uint8Array, {
         issuer: config.issuer,

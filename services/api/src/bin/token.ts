@@ -1,5 +1,5 @@
-import { loadConfig } from '../config.js';
 import { signDevToken } from '../auth/sign-token.js';
+import { loadConfig } from '../config.js';
 
 /* Prints a token accepted by an API started with the same environment: `npm run token -- alice`. */
 const subject = process.argv[2];

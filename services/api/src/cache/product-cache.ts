@@ -15,15 +15,26 @@ import type { ApiMetrics } from '../observability/metrics.js';
  * generation protocol). Redis failures degrade to PostgreSQL reads; they never fail a request.
  */
 export class ProductCache {
+  /**
+   * Products written while Redis was unreachable: their cached copy (if any) may predate the
+   * write, so this process bypasses it until an invalidation has gone through.
+   */
+  private readonly unconfirmed = new Set<string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: CacheKeys,
     private readonly ttlSeconds: number,
     private readonly metrics: ApiMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    redis.on('ready', () => {
+      for (const id of this.unconfirmed) void this.invalidate(id);
+    });
+  }
 
   async get(id: string, load: () => Promise<Product | undefined>): Promise<Product | undefined> {
+    if (this.unconfirmed.has(id) && !(await this.invalidate(id))) return load();
     const key = this.keys.product(id);
     const genKey = this.keys.productGeneration(id);
     let generation: string | undefined;
@@ -68,8 +79,11 @@ export class ProductCache {
     return product;
   }
 
-  /** Call after the write committed and before acknowledging it. Never throws. */
-  async invalidate(id: string): Promise<void> {
+  /**
+   * Call after the write committed and before acknowledging it. Never throws; returns whether
+   * Redis confirmed it (if not, it is retried before this process reads the product from cache).
+   */
+  async invalidate(id: string): Promise<boolean> {
     try {
       await this.redis.eval(
         CACHE_SCRIPTS.invalidate,
@@ -78,9 +92,13 @@ export class ProductCache {
         this.keys.productGeneration(id),
         CACHE_GENERATION_TTL_SECONDS,
       );
+      this.unconfirmed.delete(id);
       this.metrics.cache.inc({ result: 'invalidate' });
+      return true;
     } catch (error) {
+      this.unconfirmed.add(id);
       this.onError('invalidate', id, error);
+      return false;
     }
   }
 

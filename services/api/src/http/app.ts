@@ -1,18 +1,18 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { type ErrorCode, ERROR_CODES } from '@zocket/contracts';
-import { sql } from 'kysely';
+import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
+import { outboxBacklog } from '@zocket/db';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { sql } from 'kysely';
 import { createOpenApiFetchHandler } from 'trpc-to-openapi';
 import type { AppContext } from '../app-context.js';
-import { outboxBacklog } from '@zocket/db';
-import { filesFromForm } from '../trpc/products.router.js';
-import { appRouter } from '../trpc/app.router.js';
-import type { TrpcContext } from '../trpc/trpc.js';
 import { uploadImages } from '../products/products.service.js';
+import { appRouter } from '../trpc/app.router.js';
+import { filesFromForm } from '../trpc/products.router.js';
+import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse, handleError, payloadTooLarge } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -32,7 +32,9 @@ function isMultipart(contentType: string | undefined): boolean {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref()),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
+    ),
   ]);
 }
 
@@ -57,7 +59,11 @@ export function createHttpApp(ctx: AppContext) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    const labels = { route: routeLabel(c.req.path), method: c.req.method, status: String(c.res.status) };
+    const labels = {
+      route: routeLabel(c.req.path),
+      method: c.req.method,
+      status: String(c.res.status),
+    };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
     if (c.res.status >= 500) {
@@ -119,7 +125,10 @@ export function createHttpApp(ctx: AppContext) {
       }),
     ]);
     const ready = postgres === 'ok' && redis === 'ok' && kafka === 'ok';
-    return c.json({ status: ready ? 'ready' : 'not ready', postgres, redis, kafka }, ready ? 200 : 503);
+    return c.json(
+      { status: ready ? 'ready' : 'not ready', postgres, redis, kafka },
+      ready ? 200 : 503,
+    );
   });
 
   app.get('/metrics', async (c) => {
@@ -146,7 +155,10 @@ export function createHttpApp(ctx: AppContext) {
       createContext: () => createContext(c.req.raw, c.get('requestId')),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
-          logger.error({ err: error.cause ?? error, path, requestId: c.get('requestId') }, 'procedure failed');
+          logger.error(
+            { err: error.cause ?? error, path, requestId: c.get('requestId') },
+            'procedure failed',
+          );
         }
       },
     }),
@@ -157,7 +169,11 @@ export function createHttpApp(ctx: AppContext) {
     const user = await trpcCtx.user();
     if (user === null) return errorResponse(c, 'UNAUTHORIZED', 'a bearer token is required');
     if (!isMultipart(c.req.header('content-type'))) {
-      return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', 'expected multipart/form-data with field "files"');
+      return errorResponse(
+        c,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'expected multipart/form-data with field "files"',
+      );
     }
     const id = c.req.param('id');
     let form: FormData;
@@ -169,7 +185,12 @@ export function createHttpApp(ctx: AppContext) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) {
       return errorResponse(c, 'VALIDATION_FAILED', 'invalid input', { id: ['must be a UUID'] });
     }
-    const product = await uploadImages(ctx, { user, requestId: c.get('requestId') }, id, await filesFromForm(form));
+    const product = await uploadImages(
+      ctx,
+      { user, requestId: c.get('requestId') },
+      id,
+      await filesFromForm(form),
+    );
     return c.json(product);
   });
 
@@ -178,10 +199,18 @@ export function createHttpApp(ctx: AppContext) {
     // The handler strips its endpoint from the URL, so it gets one under a private prefix.
     const url = new URL(c.req.url);
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    let requestBody = hasBody ? await c.req.arrayBuffer() : undefined;
+    const headers = new Headers(c.req.raw.headers);
+    // Actions whose input is all in the path (POST /products/{id}/reprocess) are sent without a
+    // body; the handler would refuse that as a missing content type, so it gets an empty object.
+    if (requestBody !== undefined && requestBody.byteLength === 0) {
+      requestBody = new TextEncoder().encode('{}').buffer as ArrayBuffer;
+      headers.set('content-type', 'application/json');
+    }
     const req = new Request(`${url.origin}${REST_PREFIX}${url.pathname}${url.search}`, {
       method: c.req.method,
-      headers: c.req.raw.headers,
-      ...(hasBody ? { body: await c.req.arrayBuffer() } : {}),
+      headers,
+      ...(requestBody === undefined ? {} : { body: requestBody }),
     });
     const response = await createOpenApiFetchHandler({
       endpoint: REST_PREFIX,
@@ -190,7 +219,10 @@ export function createHttpApp(ctx: AppContext) {
       createContext: () => createContext(c.req.raw, c.get('requestId')),
       onError: ({ error }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
-          logger.error({ err: error.cause ?? error, requestId: c.get('requestId') }, 'procedure failed');
+          logger.error(
+            { err: error.cause ?? error, requestId: c.get('requestId') },
+            'procedure failed',
+          );
         }
       },
     });
@@ -201,12 +233,21 @@ export function createHttpApp(ctx: AppContext) {
     };
     const appCode = body.data?.appCode;
     if (appCode !== undefined && (ERROR_CODES as readonly string[]).includes(appCode)) {
-      return errorResponse(c, appCode as ErrorCode, body.message ?? 'error', body.data?.fields ?? undefined);
+      return errorResponse(
+        c,
+        appCode as ErrorCode,
+        body.message ?? 'error',
+        body.data?.fields ?? undefined,
+      );
     }
     if (response.status === 404) {
       return errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`);
     }
-    return errorResponse(c, response.status === 400 ? 'BAD_REQUEST' : 'INTERNAL', body.message ?? 'error');
+    return errorResponse(
+      c,
+      response.status === 400 ? 'BAD_REQUEST' : 'INTERNAL',
+      body.message ?? 'error',
+    );
   });
 
   return app;

@@ -1,4 +1,10 @@
-import { AppError, type ErrorBody, type ErrorCode, HTTP_STATUS_BY_CODE, isAppError } from '@zocket/contracts';
+import {
+  AppError,
+  type ErrorBody,
+  type ErrorCode,
+  HTTP_STATUS_BY_CODE,
+  isAppError,
+} from '@zocket/contracts';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -24,11 +30,20 @@ export function errorResponse(
 /** Hono's onError: domain errors by code; anything unexpected is logged and answered 500 without detail. */
 export function handleError(error: Error, c: Context, log: (error: unknown) => void): Response {
   if (isAppError(error)) {
-    return errorResponse(c, error.code, error.code === 'INTERNAL' ? 'internal error' : error.message, error.fields);
+    return errorResponse(
+      c,
+      error.code,
+      error.code === 'INTERNAL' ? 'internal error' : error.message,
+      error.fields,
+    );
   }
   if (error instanceof HTTPException) {
     const code: ErrorCode =
-      error.status === 413 ? 'PAYLOAD_TOO_LARGE' : error.status === 401 ? 'UNAUTHORIZED' : 'BAD_REQUEST';
+      error.status === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : error.status === 401
+          ? 'UNAUTHORIZED'
+          : 'BAD_REQUEST';
     return errorResponse(c, code, error.message || code.toLowerCase().replace('_', ' '));
   }
   log(error);

@@ -11,9 +11,11 @@ export function buildOpenApiDocument(baseUrl: string) {
       'REST twin of the tRPC router at /trpc. Errors: `{ "error": { "code", "message", "requestId", "fields"? } }`.',
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
   });
-  const productRef = (document.paths?.['/products/{id}']?.get?.responses?.['200'] as {
-    content?: Record<string, unknown>;
-  })?.content;
+  const productRef = (
+    document.paths?.['/products/{id}']?.get?.responses?.['200'] as {
+      content?: Record<string, unknown>;
+    }
+  )?.content;
   document.paths = {
     ...document.paths,
     '/products/{id}/images': {
@@ -22,21 +24,28 @@ export function buildOpenApiDocument(baseUrl: string) {
         summary: 'Upload image files (multipart field `files`, repeatable); one job per image',
         tags: ['products'],
         security: [{ bearerAuth: [] }],
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        ],
         requestBody: {
           required: true,
           content: {
             'multipart/form-data': {
               schema: {
                 type: 'object',
-                properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } },
+                properties: {
+                  files: { type: 'array', items: { type: 'string', format: 'binary' } },
+                },
                 required: ['files'],
               },
             },
           },
         },
         responses: {
-          '200': { description: 'The product with the new pending images', ...(productRef ? { content: productRef } : {}) },
+          '200': {
+            description: 'The product with the new pending images',
+            ...(productRef ? { content: productRef } : {}),
+          },
           '401': { description: 'Missing or invalid token' },
           '404': { description: 'No such product of yours' },
           '413': { description: 'A file or the request is over the size limit' },

@@ -20,7 +20,11 @@ function toKafkaMessages(rows: readonly OutboxRow[]): Map<string, Message[]> {
   const byTopic = new Map<string, Message[]>();
   for (const row of rows) {
     const messages = byTopic.get(row.topic) ?? [];
-    messages.push({ key: row.message_key, value: JSON.stringify(row.payload), headers: row.headers });
+    messages.push({
+      key: row.message_key,
+      value: JSON.stringify(row.payload),
+      headers: row.headers,
+    });
     byTopic.set(row.topic, messages);
   }
   return byTopic;
@@ -92,7 +96,10 @@ export class OutboxRelay {
       try {
         await this.producer.sendBatch({
           acks: -1,
-          topicMessages: [...toKafkaMessages(rows)].map(([topic, messages]) => ({ topic, messages })),
+          topicMessages: [...toKafkaMessages(rows)].map(([topic, messages]) => ({
+            topic,
+            messages,
+          })),
         });
       } catch (error) {
         failure = error;
@@ -122,7 +129,10 @@ export class OutboxRelay {
         this.failures += 1;
         this.deps.metrics.outboxPublishFailures.inc();
         delay = Math.min(config.pollIntervalMs * 2 ** Math.min(this.failures, 10), MAX_BACKOFF_MS);
-        logger.warn({ err: error, failures: this.failures, retryInMs: delay }, 'outbox publish failed');
+        logger.warn(
+          { err: error, failures: this.failures, retryInMs: delay },
+          'outbox publish failed',
+        );
         if (this.connected) {
           this.connected = false;
           await this.producer.disconnect().catch(() => {});

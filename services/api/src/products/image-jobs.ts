@@ -1,9 +1,4 @@
-import {
-  HEADERS,
-  type ImageJobEventV1,
-  type JOB_REASONS,
-  type Topics,
-} from '@zocket/contracts';
+import { HEADERS, type ImageJobEventV1, type JOB_REASONS, type Topics } from '@zocket/contracts';
 import type { ImageJobRef, OutboxMessage } from '@zocket/db';
 
 /** Outbox messages for image jobs: one `image-jobs` v1 event each, keyed by product. */

@@ -72,12 +72,16 @@ export async function createProduct(
 }
 
 export async function getProduct(ctx: AppContext, id: string): Promise<Product> {
-  const product = await ctx.cache.get(id, () => findProduct(ctx.db, id));
+  const load = () => findProduct(ctx.db, id);
+  const product = ctx.config.redis.cacheEnabled ? await ctx.cache.get(id, load) : await load();
   if (product === undefined) throw notFound(id);
   return product;
 }
 
-export async function listProducts(ctx: AppContext, input: ListProductsInput): Promise<ProductPage> {
+export async function listProducts(
+  ctx: AppContext,
+  input: ListProductsInput,
+): Promise<ProductPage> {
   const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
   if (input.cursor !== undefined && cursor === undefined) {
     throw new AppError('VALIDATION_FAILED', 'invalid cursor', {
@@ -116,7 +120,10 @@ export async function updateProduct(
     if (input.imageUrls !== undefined) {
       const sources: ImageSource[] = input.imageUrls.map((url) => ({ kind: 'url', url }));
       const jobs = await replaceProductImages(trx, input.id, sources);
-      await insertOutboxMessages(trx, imageJobMessages(jobs, 'updated', ctx.topics, caller.requestId));
+      await insertOutboxMessages(
+        trx,
+        imageJobMessages(jobs, 'updated', ctx.topics, caller.requestId),
+      );
     }
   });
   await ctx.cache.invalidate(input.id);
@@ -139,7 +146,10 @@ export async function reprocessProduct(
   await ctx.db.transaction().execute(async (trx) => {
     if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
     const jobs = await requeueProductImages(trx, id);
-    await insertOutboxMessages(trx, imageJobMessages(jobs, 'reprocess', ctx.topics, caller.requestId));
+    await insertOutboxMessages(
+      trx,
+      imageJobMessages(jobs, 'reprocess', ctx.topics, caller.requestId),
+    );
   });
   await ctx.cache.invalidate(id);
   return reload(ctx, id);
@@ -162,7 +172,9 @@ export async function uploadImages(
 ): Promise<Product> {
   const { maxFiles, maxFileBytes } = ctx.config.uploads;
   if (files.length === 0) {
-    throw new AppError('VALIDATION_FAILED', 'no files', { fields: { files: ['at least one file'] } });
+    throw new AppError('VALIDATION_FAILED', 'no files', {
+      fields: { files: ['at least one file'] },
+    });
   }
   if (files.length > maxFiles) {
     throw new AppError('VALIDATION_FAILED', `at most ${maxFiles} files per request`, {
@@ -187,9 +199,13 @@ export async function uploadImages(
   const existing = await findProduct(ctx.db, id);
   if (existing === undefined || existing.ownerId !== ownerId) throw notFound(id);
   if (existing.images.length + files.length > MAX_IMAGES_PER_PRODUCT) {
-    throw new AppError('VALIDATION_FAILED', `a product has at most ${MAX_IMAGES_PER_PRODUCT} images`, {
-      fields: { files: [`at most ${MAX_IMAGES_PER_PRODUCT - existing.images.length} more`] },
-    });
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `a product has at most ${MAX_IMAGES_PER_PRODUCT} images`,
+      {
+        fields: { files: [`at most ${MAX_IMAGES_PER_PRODUCT - existing.images.length} more`] },
+      },
+    );
   }
 
   const sources: ImageSource[] = [];
@@ -211,7 +227,10 @@ export async function uploadImages(
     if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
     const jobs = await appendProductImages(trx, id, sources);
     await touchProduct(trx, id);
-    await insertOutboxMessages(trx, imageJobMessages(jobs, 'uploaded', ctx.topics, caller.requestId));
+    await insertOutboxMessages(
+      trx,
+      imageJobMessages(jobs, 'uploaded', ctx.topics, caller.requestId),
+    );
   });
   await ctx.cache.invalidate(id);
   return reload(ctx, id);

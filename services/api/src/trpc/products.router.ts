@@ -9,6 +9,7 @@ import {
   updateProductInput,
 } from '@zocket/contracts';
 import { z } from 'zod';
+import type { AuthUser } from '../auth/authenticator.js';
 import {
   type Caller,
   createProduct,
@@ -20,13 +21,17 @@ import {
   updateProduct,
   uploadImages,
 } from '../products/products.service.js';
-import type { AuthUser } from '../auth/authenticator.js';
+import { pinCoercion } from './pin-coercion.js';
 import { protectedProcedure, publicProcedure, router } from './trpc.js';
 
 const caller = (ctx: { authUser: AuthUser; requestId: string }): Caller => ({
   user: ctx.authUser,
   requestId: ctx.requestId,
 });
+
+for (const input of [createProductInput, updateProductInput, productIdInput, listProductsInput]) {
+  pinCoercion(input);
+}
 
 const TAGS = ['products'];
 const bearer = { protect: true } as const;
@@ -47,31 +52,69 @@ export async function filesFromForm(form: FormData): Promise<UploadedFile[]> {
 
 export const productsRouter = router({
   create: protectedProcedure
-    .meta({ openapi: { method: 'POST', path: '/products', tags: TAGS, ...bearer, summary: 'Create a product; its images are processed asynchronously' } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/products',
+        tags: TAGS,
+        ...bearer,
+        summary: 'Create a product; its images are processed asynchronously',
+      },
+    })
     .input(createProductInput)
     .output(productSchema)
     .mutation(({ ctx, input }) => createProduct(ctx.app, caller(ctx), input)),
 
   byId: publicProcedure
-    .meta({ openapi: { method: 'GET', path: '/products/{id}', tags: TAGS, summary: 'A product with its images and compressedProductImages' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/products/{id}',
+        tags: TAGS,
+        summary: 'A product with its images and compressedProductImages',
+      },
+    })
     .input(productIdInput)
     .output(productSchema)
     .query(({ ctx, input }) => getProduct(ctx.app, input.id)),
 
   list: publicProcedure
-    .meta({ openapi: { method: 'GET', path: '/products', tags: TAGS, summary: 'Products newest first, filtered, cursor-paginated' } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/products',
+        tags: TAGS,
+        summary: 'Products newest first, filtered, cursor-paginated',
+      },
+    })
     .input(listProductsInput)
     .output(productPageSchema)
     .query(({ ctx, input }) => listProducts(ctx.app, input)),
 
   update: protectedProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/products/{id}', tags: TAGS, ...bearer, summary: 'Partial update with optimistic concurrency (expectedVersion)' } })
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/products/{id}',
+        tags: TAGS,
+        ...bearer,
+        summary: 'Partial update with optimistic concurrency (expectedVersion)',
+      },
+    })
     .input(updateProductInput)
     .output(productSchema)
     .mutation(({ ctx, input }) => updateProduct(ctx.app, caller(ctx), input)),
 
   delete: protectedProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/products/{id}', tags: TAGS, ...bearer, summary: 'Delete a product and its images (hard delete)' } })
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/products/{id}',
+        tags: TAGS,
+        ...bearer,
+        summary: 'Delete a product and its images (hard delete)',
+      },
+    })
     .input(productIdInput)
     .output(z.object({ id: idSchema, deleted: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
@@ -80,7 +123,15 @@ export const productsRouter = router({
     }),
 
   reprocess: protectedProcedure
-    .meta({ openapi: { method: 'POST', path: '/products/{id}/reprocess', tags: TAGS, ...bearer, summary: 'Re-enqueue processing of every image of the product' } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/products/{id}/reprocess',
+        tags: TAGS,
+        ...bearer,
+        summary: 'Re-enqueue processing of every image of the product',
+      },
+    })
     .input(productIdInput)
     .output(productSchema)
     .mutation(({ ctx, input }) => reprocessProduct(ctx.app, caller(ctx), input.id)),
@@ -92,7 +143,9 @@ export const productsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const id = idSchema.safeParse(input.get('id'));
       if (!id.success) {
-        throw new AppError('VALIDATION_FAILED', 'invalid input', { fields: { id: ['must be a UUID'] } });
+        throw new AppError('VALIDATION_FAILED', 'invalid input', {
+          fields: { id: ['must be a UUID'] },
+        });
       }
       return uploadImages(ctx.app, caller(ctx), id.data, await filesFromForm(input));
     }),

@@ -1,10 +1,6 @@
-import {
-  type ErrorCode,
-  HTTP_STATUS_BY_CODE,
-  isAppError,
-} from '@zocket/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { type ErrorCode, HTTP_STATUS_BY_CODE, isAppError } from '@zocket/contracts';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError, z } from 'zod';
 import type { AppContext } from '../app-context.js';
