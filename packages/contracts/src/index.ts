@@ -25,6 +25,12 @@ export {
   parseImageJobEvent,
   parseImageResultEvent,
 } from './events.js';
+export {
+  CONTENT_TYPE_BY_FORMAT,
+  SOURCE_FORMATS,
+  type SourceFormat,
+  sniffImageFormat,
+} from './image-formats.js';
 export { eventJsonSchemas } from './json-schemas.js';
 export {
   amountMinorSchema,
@@ -68,9 +74,3 @@ export {
   updateProductInput,
 } from './products.js';
 export { HEADERS, TOPICS, type Topics, topicNames } from './topics.js';
-export {
-  CONTENT_TYPE_BY_FORMAT,
-  SOURCE_FORMATS,
-  type SourceFormat,
-  sniffImageFormat,
-} from './image-formats.js';

@@ -9,7 +9,9 @@ const root = join(import.meta.dirname, '..');
 describe('event JSON Schemas', () => {
   it('are committed and up to date (run `npm run schemas -w @zocket/contracts`)', () => {
     for (const [name, schema] of Object.entries(eventJsonSchemas())) {
-      const committed = JSON.parse(readFileSync(join(root, 'schemas', `${name}.schema.json`), 'utf8'));
+      const committed = JSON.parse(
+        readFileSync(join(root, 'schemas', `${name}.schema.json`), 'utf8'),
+      );
       expect(committed).toEqual(schema);
     }
   });

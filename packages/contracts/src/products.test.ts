@@ -3,8 +3,8 @@ import { cacheKeys } from './cache-keys.js';
 import {
   compressedImageUrls,
   createProductInput,
-  listProductsInput,
   type ImageVariant,
+  listProductsInput,
 } from './products.js';
 
 const base = { name: 'Mug', price: { amountMinor: 1999, currency: 'EUR' } };
@@ -23,14 +23,20 @@ describe('createProductInput', () => {
     [-1, 'negative'],
     ['1999', 'number'],
   ])('refuses the amount %j', (amountMinor, message) => {
-    const result = createProductInput.safeParse({ ...base, price: { amountMinor, currency: 'EUR' } });
+    const result = createProductInput.safeParse({
+      ...base,
+      price: { amountMinor, currency: 'EUR' },
+    });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['price', 'amountMinor']);
     expect(result.error?.issues[0]?.message).toContain(message);
   });
 
   it('refuses a currency that is not ISO 4217', () => {
-    const result = createProductInput.safeParse({ ...base, price: { amountMinor: 1, currency: 'XYZ' } });
+    const result = createProductInput.safeParse({
+      ...base,
+      price: { amountMinor: 1, currency: 'XYZ' },
+    });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['price', 'currency']);
   });
@@ -81,7 +87,10 @@ describe('compressedImageUrls', () => {
 
   it('lists the widest, most efficient variant of each ready image in order', () => {
     const images = [
-      { status: 'ready' as const, variants: [variant('webp', 320), variant('webp', 640), variant('avif', 640)] },
+      {
+        status: 'ready' as const,
+        variants: [variant('webp', 320), variant('webp', 640), variant('avif', 640)],
+      },
       { status: 'pending' as const, variants: [] },
       { status: 'ready' as const, variants: [variant('webp', 1280), variant('avif', 320)] },
     ];

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConstraintViolationError } from './errors.js';
 import { migrateToLatest } from './migrate.js';
 import { createDb, type Db } from './pool.js';
+import { completeImageJob, failImageJob, startImageJob } from './queries/images.js';
 import {
   claimOutboxBatch,
   insertOutboxMessages,
   markOutboxPublished,
   outboxBacklog,
 } from './queries/outbox.js';
-import { completeImageJob, failImageJob, startImageJob } from './queries/images.js';
 import {
   decodeCursor,
   findProduct,
@@ -41,8 +41,15 @@ describe('packages/db against real PostgreSQL', () => {
     expect((await migrateToLatest(db)).applied).toEqual([]);
     const { rows } = await sql<{ table_name: string }>`
       select table_name from information_schema.tables
-      where table_schema = 'public' and table_name not like 'kysely%' order by table_name`.execute(db);
-    expect(rows.map((r) => r.table_name)).toEqual(['outbox', 'product_images', 'products', 'users']);
+      where table_schema = 'public' and table_name not like 'kysely%' order by table_name`.execute(
+      db,
+    );
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'outbox',
+      'product_images',
+      'products',
+      'users',
+    ]);
     ownerId = await ensureUser(db, `user-${randomUUID()}`);
   });
 
@@ -212,7 +219,10 @@ describe('packages/db against real PostgreSQL', () => {
       const a = await claimOutboxBatch(trxA, 1);
       const b = await db.transaction().execute((trxB) => claimOutboxBatch(trxB, 10));
       expect(b.map((r) => r.id)).not.toContain(a[0]?.id);
-      await markOutboxPublished(trxA, a.map((r) => r.id));
+      await markOutboxPublished(
+        trxA,
+        a.map((r) => r.id),
+      );
       return [...a, ...b];
     });
     expect(new Set(claimedA.map((r) => r.id)).size).toBe(2);

@@ -34,7 +34,13 @@ const CONSTRAINT_BY_SQLSTATE: Record<string, ConstraintKind> = {
   '23502': 'not_null',
 };
 
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
 
 /** Translates a pg error into a typed error; anything unrecognised is returned unchanged. */
 export function mapDbError(error: unknown): unknown {
@@ -42,7 +48,8 @@ export function mapDbError(error: unknown): unknown {
   const e = error as { code?: unknown; constraint?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   if (code === undefined) {
-    return typeof e.message === 'string' && /Connection terminated|timeout exceeded/i.test(e.message)
+    return typeof e.message === 'string' &&
+      /Connection terminated|timeout exceeded/i.test(e.message)
       ? new DatabaseUnavailableError(error)
       : error;
   }

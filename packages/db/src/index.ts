@@ -6,9 +6,9 @@ export {
   withDbErrors,
 } from './errors.js';
 export { toProduct, toProductImage } from './mappers.js';
-export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { type MigrateOutcome, migrateToLatest } from './migrate.js';
 export { migrationProvider } from './migrations/index.js';
+export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { createDb, type Db, type DbOptions } from './pool.js';
 export {
   completeImageJob,

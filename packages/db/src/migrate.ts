@@ -1,4 +1,4 @@
-import { Migrator, type MigrationResult } from 'kysely';
+import { type MigrationResult, Migrator } from 'kysely';
 import { migrationProvider } from './migrations/index.js';
 import type { Db } from './pool.js';
 

@@ -10,7 +10,9 @@ async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });
@@ -25,7 +27,11 @@ export async function startContainers(): Promise<{
 
   const [postgres, redis, kafka, minio] = await Promise.all([
     new GenericContainer('postgres:17')
-      .withEnvironment({ POSTGRES_USER: 'zocket', POSTGRES_PASSWORD: 'zocket', POSTGRES_DB: 'zocket' })
+      .withEnvironment({
+        POSTGRES_USER: 'zocket',
+        POSTGRES_PASSWORD: 'zocket',
+        POSTGRES_DB: 'zocket',
+      })
       .withExposedPorts(5432)
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start(),

@@ -7,7 +7,6 @@ import { parseExports, servicesFromEnv, type TestServices } from './services.js'
 
 const run = promisify(execFile);
 
-
 async function dockerAnswers(): Promise<boolean> {
   try {
     await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5_000 });
@@ -23,7 +22,8 @@ async function fromInfraLocal(): Promise<TestServices> {
     maxBuffer: 1 << 20,
   });
   const services = servicesFromEnv(parseExports(stdout));
-  if (services === undefined) throw new Error(`infra/local/up printed no usable exports:\n${stdout}`);
+  if (services === undefined)
+    throw new Error(`infra/local/up printed no usable exports:\n${stdout}`);
   return { ...services, origin: 'infra-local' };
 }
 

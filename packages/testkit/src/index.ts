@@ -8,7 +8,7 @@ export {
   uniqueName,
   waitFor,
 } from './isolation.js';
-export { parseExports, servicesFromEnv, type TestServices, testServices } from './services.js';
 export { type DedicatedKafka, startDedicatedKafka } from './kafka-broker.js';
 export { repoRoot } from './repo.js';
+export { parseExports, servicesFromEnv, type TestServices, testServices } from './services.js';
 export { createTcpProxy, type TcpProxy, viaProxy } from './tcp-proxy.js';

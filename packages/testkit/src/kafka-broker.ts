@@ -17,14 +17,18 @@ async function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
       );
     });
   });
 }
 
 function kafkaLibs(): string {
-  const state = process.env.ZOCKET_LOCAL_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'zocket-local');
+  const state =
+    process.env.ZOCKET_LOCAL_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'zocket-local');
   return join(state, 'kafka-libs');
 }
 
@@ -44,7 +48,10 @@ export interface DedicatedKafka extends AsyncDisposable {
 export async function startDedicatedKafka(): Promise<DedicatedKafka> {
   const dir = await mkdtemp(join(tmpdir(), 'zocket-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
-  const template = await readFile(join(repoRoot(), 'infra', 'kafka', 'server.properties.template'), 'utf8');
+  const template = await readFile(
+    join(repoRoot(), 'infra', 'kafka', 'server.properties.template'),
+    'utf8',
+  );
   const properties = join(dir, 'server.properties');
   await writeFile(
     properties,
@@ -53,7 +60,13 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
       .replaceAll('@KAFKA_CONTROLLER_PORT@', String(controllerPort))
       .replaceAll('@KAFKA_DATA_DIR@', join(dir, 'data')),
   );
-  const java = ['-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${kafkaLibs()}/*`];
+  const java = [
+    '-Xmx384m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-cp',
+    `${kafkaLibs()}/*`,
+  ];
   const log4j = `-Dlog4j2.configurationFile=${join(repoRoot(), 'infra', 'kafka', 'tools-log4j2.properties')}`;
   await run('java', [
     ...java,
@@ -70,7 +83,12 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
   let child: ChildProcess | undefined;
 
   const waitReady = async () => {
-    const kafka = new Kafka({ clientId: 'zocket-testkit', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const kafka = new Kafka({
+      clientId: 'zocket-testkit',
+      brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
     const deadline = Date.now() + 60_000;
     for (;;) {
       const admin = kafka.admin();
@@ -79,7 +97,8 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
         await admin.listTopics();
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error('dedicated Kafka broker did not become ready', { cause: error });
+        if (Date.now() > deadline)
+          throw new Error('dedicated Kafka broker did not become ready', { cause: error });
         if (child?.exitCode !== null && child?.exitCode !== undefined) {
           throw new Error(`dedicated Kafka broker exited with ${child.exitCode}`);
         }

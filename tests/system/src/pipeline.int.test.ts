@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpLink,
-  isNonJsonSerializable,
-  splitLink,
-  type TRPCClient,
-} from '@trpc/client';
-import type { AppRouter } from '@zocket/api';
 import { type Product, topicNames } from '@zocket/contracts';
 import { createDb, migrateToLatest } from '@zocket/db';
 import {
@@ -25,6 +16,7 @@ import {
 import { SignJWT } from 'jose';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createZocketClient } from './client-example.js';
 import { freePort, type ServiceProcess, startService, waitHealthy } from './system.js';
 
 const SECRET = 'system-test-secret-0123456789abcdef';
@@ -50,7 +42,7 @@ describe('the whole system, as separate processes', () => {
   let apiUrl: string;
   const processors: ServiceProcess[] = [];
   let processorEnv: NodeJS.ProcessEnv;
-  let client: TRPCClient<AppRouter>;
+  let client: ReturnType<typeof createZocketClient>;
   const images = new Map<string, Buffer>();
 
   const startProcessor = async (name: string) => {
@@ -141,17 +133,7 @@ describe('the whole system, as separate processes', () => {
     await startProcessor('processor-1');
     await startProcessor('processor-2');
 
-    const authToken = await token(`seller-${randomUUID()}`);
-    const headers = () => ({ authorization: `Bearer ${authToken}` });
-    client = createTRPCClient<AppRouter>({
-      links: [
-        splitLink({
-          condition: (op) => isNonJsonSerializable(op.input),
-          true: httpLink({ url: `${apiUrl}/trpc`, headers }),
-          false: httpBatchLink({ url: `${apiUrl}/trpc`, headers }),
-        }),
-      ],
-    });
+    client = createZocketClient(apiUrl, await token(`seller-${randomUUID()}`));
   });
 
   afterAll(async () => {

@@ -36,7 +36,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('products_price_idx').on('products').column('price_minor').execute();
   // Case-insensitive substring search on name (ILIKE '%term%') uses this trigram index.
-  await sql`CREATE INDEX products_name_trgm_idx ON products USING gin (name gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX products_name_trgm_idx ON products USING gin (name gin_trgm_ops)`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('product_images')

@@ -104,6 +104,8 @@ export function findImageByJob(
       .where('id', '=', key.imageId)
       .where('job_id', '=', key.jobId)
       .executeTakeFirst();
-    return row === undefined ? undefined : { productId: row.product_id, image: toProductImage(row) };
+    return row === undefined
+      ? undefined
+      : { productId: row.product_id, image: toProductImage(row) };
   });
 }

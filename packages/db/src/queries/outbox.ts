@@ -65,7 +65,11 @@ export function markOutboxPublished(trx: Conn, ids: readonly string[]): Promise<
 }
 
 /** Counts a failed publish attempt; the rows stay unpublished and are retried. */
-export function recordOutboxFailure(trx: Conn, ids: readonly string[], error: string): Promise<void> {
+export function recordOutboxFailure(
+  trx: Conn,
+  ids: readonly string[],
+  error: string,
+): Promise<void> {
   return withDbErrors(async () => {
     if (ids.length === 0) return;
     await trx

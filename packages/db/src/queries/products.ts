@@ -168,8 +168,10 @@ export function listProducts(
         ),
       );
     if (input.userId !== undefined) query = query.where('owner_id', '=', input.userId);
-    if (input.minPrice !== undefined) query = query.where('price_minor', '>=', String(input.minPrice));
-    if (input.maxPrice !== undefined) query = query.where('price_minor', '<=', String(input.maxPrice));
+    if (input.minPrice !== undefined)
+      query = query.where('price_minor', '>=', String(input.minPrice));
+    if (input.maxPrice !== undefined)
+      query = query.where('price_minor', '<=', String(input.maxPrice));
     if (input.currency !== undefined) query = query.where('currency', '=', input.currency);
     if (input.name !== undefined) {
       query = query.where('name', 'ilike', `%${escapeLike(input.name)}%`);

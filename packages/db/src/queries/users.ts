@@ -9,7 +9,9 @@ export function ensureUser(db: Kysely<Database>, subject: string, name?: string)
       .insertInto('users')
       .values({ subject, name: name ?? null })
       // A no-op update so RETURNING yields the existing row too.
-      .onConflict((oc) => oc.column('subject').doUpdateSet((eb) => ({ subject: eb.ref('excluded.subject') })))
+      .onConflict((oc) =>
+        oc.column('subject').doUpdateSet((eb) => ({ subject: eb.ref('excluded.subject') })),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;

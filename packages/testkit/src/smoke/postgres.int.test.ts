@@ -10,7 +10,9 @@ describe('PostgreSQL through kysely/pg', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase(testServices());
-    db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url }) }) });
+    db = new Kysely({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url }) }),
+    });
   });
   afterAll(async () => {
     await db?.destroy();
@@ -26,13 +28,17 @@ describe('PostgreSQL through kysely/pg', () => {
     await db.insertInto('notes').values({ body: 'hello' }).execute();
     const rows = await db.selectFrom('notes').select(['body']).execute();
     expect(rows).toEqual([{ body: 'hello' }]);
-    const { rows: version } = await sql<{ v: string }>`select current_setting('server_version_num') as v`.execute(db);
+    const { rows: version } = await sql<{
+      v: string;
+    }>`select current_setting('server_version_num') as v`.execute(db);
     expect(Number(version[0]?.v)).toBeGreaterThanOrEqual(150000);
   });
 
   it('has pg_trgm available for the name search index', async () => {
     await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
-    const { rows } = await sql<{ s: number }>`select similarity('zocket', 'zocket') as s`.execute(db);
+    const { rows } = await sql<{ s: number }>`select similarity('zocket', 'zocket') as s`.execute(
+      db,
+    );
     expect(rows[0]?.s).toBe(1);
   });
 });

@@ -39,11 +39,15 @@ describe('S3-compatible server through @aws-sdk/client-s3 (SigV4, path style)', 
     expect(head.CacheControl).toBe('public, max-age=31536000, immutable');
 
     const got = await s3.send(new GetObjectCommand({ Bucket: cfg.bucket, Key: key }));
-    const bytes = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    const bytes = Buffer.from(
+      await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
     expect(bytes.equals(body)).toBe(true);
 
     await s3.send(new DeleteObjectCommand({ Bucket: cfg.bucket, Key: key }));
-    await expect(s3.send(new HeadObjectCommand({ Bucket: cfg.bucket, Key: key }))).rejects.toBeInstanceOf(NotFound);
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: cfg.bucket, Key: key })),
+    ).rejects.toBeInstanceOf(NotFound);
   });
 
   it('refuses a request signed with the wrong secret', async () => {
@@ -51,7 +55,10 @@ describe('S3-compatible server through @aws-sdk/client-s3 (SigV4, path style)', 
       endpoint: cfg.endpoint,
       region: cfg.region,
       forcePathStyle: true,
-      credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: `${cfg.secretAccessKey}-wrong` },
+      credentials: {
+        accessKeyId: cfg.accessKeyId,
+        secretAccessKey: `${cfg.secretAccessKey}-wrong`,
+      },
     });
     try {
       await expect(

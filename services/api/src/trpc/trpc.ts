@@ -44,7 +44,9 @@ export function fieldErrors(error: ZodError): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.') || '(input)';
-    (fields[path] ??= []).push(issue.message);
+    const messages = fields[path] ?? [];
+    messages.push(issue.message);
+    fields[path] = messages;
   }
   return fields;
 }
