@@ -1,3 +1,4 @@
+import type { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
 import { outboxBacklog } from '@zocket/db';
@@ -6,8 +7,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { sql } from 'kysely';
-import { createOpenApiFetchHandler } from 'trpc-to-openapi';
 import type { AppContext } from '../app-context.js';
 import { uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
@@ -15,8 +16,8 @@ import { filesFromForm } from '../trpc/products.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse, handleError, payloadTooLarge } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { createRestHandler } from './rest-handler.js';
 
-const REST_PREFIX = '/__rest';
 const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
 
 /** A low-cardinality route label for metrics. */
@@ -43,17 +44,23 @@ export function createHttpApp(ctx: AppContext) {
   const { config, logger, metrics } = ctx;
   const app = new Hono<{ Variables: { requestId: string } }>();
 
-  const createContext = (req: Request, id: string): TrpcContext => {
+  const createContext = (authorization: string | undefined, id: string): TrpcContext => {
     let user: ReturnType<TrpcContext['user']> | undefined;
     return {
       app: ctx,
       requestId: id,
       user: () => {
-        user ??= ctx.authenticate(req.headers.get('authorization') ?? undefined);
+        user ??= ctx.authenticate(authorization);
         return user;
       },
     };
   };
+  const logProcedureError = (error: TRPCError, requestId: string | undefined, path?: string) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') {
+      logger.error({ err: error.cause ?? error, path, requestId }, 'procedure failed');
+    }
+  };
+  const rest = createRestHandler((error, trpcCtx) => logProcedureError(error, trpcCtx?.requestId));
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(async (c, next) => {
@@ -73,25 +80,33 @@ export function createHttpApp(ctx: AppContext) {
     }
   });
   app.use(secureHeaders());
-  app.use(
-    cors({
-      origin: config.http.corsOrigins,
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['X-Request-Id'],
-      maxAge: 600,
-    }),
-  );
-  app.use(async (c, next) => {
-    const limit = isMultipart(c.req.header('content-type'))
-      ? config.uploads.maxRequestBytes
-      : config.http.bodyLimitBytes;
-    return bodyLimit({
-      maxSize: limit,
-      onError: () => {
-        throw payloadTooLarge(limit);
-      },
-    })(c, next);
+  // CORS only concerns browsers, which always send Origin; skipping it otherwise keeps
+  // server-to-server requests on @hono/node-server's fast response path (measured: 3-7x).
+  const corsMiddleware = cors({
+    origin: config.http.corsOrigins,
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposeHeaders: ['X-Request-Id'],
+    maxAge: 600,
+  });
+  app.use((c, next) => (c.req.header('origin') === undefined ? next() : corsMiddleware(c, next)));
+  const jsonLimit = bodyLimit({
+    maxSize: config.http.bodyLimitBytes,
+    onError: () => {
+      throw payloadTooLarge(config.http.bodyLimitBytes);
+    },
+  });
+  const uploadLimit = bodyLimit({
+    maxSize: config.uploads.maxRequestBytes,
+    onError: () => {
+      throw payloadTooLarge(config.uploads.maxRequestBytes);
+    },
+  });
+  app.use((c, next) => {
+    // Only requests that may carry a body pay for the check (it materialises the request).
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS')
+      return next();
+    return isMultipart(c.req.header('content-type')) ? uploadLimit(c, next) : jsonLimit(c, next);
   });
   app.onError((error, c) =>
     handleError(error, c, (e) =>
@@ -152,20 +167,13 @@ export function createHttpApp(ctx: AppContext) {
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
-      createContext: () => createContext(c.req.raw, c.get('requestId')),
-      onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') {
-          logger.error(
-            { err: error.cause ?? error, path, requestId: c.get('requestId') },
-            'procedure failed',
-          );
-        }
-      },
+      createContext: () => createContext(c.req.header('authorization'), c.get('requestId')),
+      onError: ({ error, path }) => logProcedureError(error, c.get('requestId'), path),
     }),
   );
 
   app.post('/products/:id/images', async (c) => {
-    const trpcCtx = createContext(c.req.raw, c.get('requestId'));
+    const trpcCtx = createContext(c.req.header('authorization'), c.get('requestId'));
     const user = await trpcCtx.user();
     if (user === null) return errorResponse(c, 'UNAUTHORIZED', 'a bearer token is required');
     if (!isMultipart(c.req.header('content-type'))) {
@@ -196,57 +204,62 @@ export function createHttpApp(ctx: AppContext) {
 
   // Everything else is the REST twin of the procedures, reshaped to the one error body.
   app.all('*', async (c) => {
-    // The handler strips its endpoint from the URL, so it gets one under a private prefix.
-    const url = new URL(c.req.url);
-    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    let requestBody = hasBody ? await c.req.arrayBuffer() : undefined;
-    const headers = new Headers(c.req.raw.headers);
-    // Actions whose input is all in the path (POST /products/{id}/reprocess) are sent without a
-    // body; the handler would refuse that as a missing content type, so it gets an empty object.
-    if (requestBody !== undefined && requestBody.byteLength === 0) {
-      requestBody = new TextEncoder().encode('{}').buffer as ArrayBuffer;
-      headers.set('content-type', 'application/json');
-    }
-    const req = new Request(`${url.origin}${REST_PREFIX}${url.pathname}${url.search}`, {
-      method: c.req.method,
-      headers,
-      ...(requestBody === undefined ? {} : { body: requestBody }),
-    });
-    const response = await createOpenApiFetchHandler({
-      endpoint: REST_PREFIX,
-      req,
-      router: appRouter,
-      createContext: () => createContext(c.req.raw, c.get('requestId')),
-      onError: ({ error }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') {
-          logger.error(
-            { err: error.cause ?? error, requestId: c.get('requestId') },
-            'procedure failed',
-          );
+    const method = c.req.method;
+    let body: unknown;
+    let contentType = c.req.header('content-type');
+    if (method !== 'GET' && method !== 'HEAD') {
+      const text = await c.req.text();
+      if (text.trim() === '') {
+        // Actions whose input is all in the path (POST /products/{id}/reprocess) come without a
+        // body; the handler would refuse a missing content type, so they get an empty object.
+        body = {};
+        contentType = 'application/json';
+      } else if (contentType?.toLowerCase().startsWith('application/json')) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return errorResponse(c, 'BAD_REQUEST', 'malformed JSON body');
         }
+      }
+    }
+    // The raw path and query, still percent-encoded, as the handler expects them.
+    const url = c.req.url;
+    const pathAndQuery = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+    const result = await rest(
+      {
+        method,
+        pathAndQuery,
+        contentType,
+        body,
+        signal: c.req.raw.signal,
       },
-    });
-    if (response.status < 400) return response;
-    const body = (await response.json().catch(() => ({}))) as {
+      createContext(c.req.header('authorization'), c.get('requestId')),
+    );
+    if (result.status < 400) {
+      return c.body(result.body ?? '', result.status as ContentfulStatusCode, {
+        'content-type': 'application/json',
+      });
+    }
+    const error = JSON.parse(result.body ?? '{}') as {
       message?: string;
       data?: { appCode?: string; fields?: Record<string, string[]> | null };
     };
-    const appCode = body.data?.appCode;
+    const appCode = error.data?.appCode;
     if (appCode !== undefined && (ERROR_CODES as readonly string[]).includes(appCode)) {
       return errorResponse(
         c,
         appCode as ErrorCode,
-        body.message ?? 'error',
-        body.data?.fields ?? undefined,
+        error.message ?? 'error',
+        error.data?.fields ?? undefined,
       );
     }
-    if (response.status === 404) {
-      return errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`);
+    if (result.status === 404) {
+      return errorResponse(c, 'NOT_FOUND', `no route for ${method} ${c.req.path}`);
     }
     return errorResponse(
       c,
-      response.status === 400 ? 'BAD_REQUEST' : 'INTERNAL',
-      body.message ?? 'error',
+      result.status === 400 ? 'BAD_REQUEST' : 'INTERNAL',
+      error.message ?? 'error',
     );
   });
 
