@@ -89,9 +89,11 @@ describe('the whole system, as separate processes', () => {
       );
     }
     imageServer = createServer((req, res) => {
-      const body = images.get(req.url ?? '');
+      // /slow/... answers after a second, leaving readers time to cache the unprocessed product.
+      const slow = req.url?.startsWith('/slow/') ?? false;
+      const body = images.get(slow ? (req.url ?? '').slice('/slow'.length) : (req.url ?? ''));
       if (body === undefined) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(body);
+      setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(body), slow ? 1000 : 0);
     });
     await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
     const address = imageServer.address();
