@@ -379,7 +379,12 @@ const rows = [
     results.processor.rawImagesPerSecond,
     results.processor.efficiency,
   ],
-  [`raw sharp ms/image, all variants (${concurrency} in flight)`, results.processor.rawMsPerImage, '', ''],
+  [
+    `raw sharp ms/image, all variants (${concurrency} in flight)`,
+    results.processor.rawMsPerImage,
+    '',
+    '',
+  ],
   ...Object.entries(results.processor.msPerImageByFormat).map(([f, ms]) => [
     `raw sharp ms/image, ${f} only`,
     ms,

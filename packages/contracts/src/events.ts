@@ -21,6 +21,24 @@ export const imageJobEventV1 = z
   .strict();
 export type ImageJobEventV1 = z.infer<typeof imageJobEventV1>;
 
+/** Builds an `image-jobs` v1 event for one image job (the API's outbox, tests, operator tools). */
+export function imageJobEvent(
+  job: Pick<ImageJobEventV1, 'jobId' | 'productId' | 'imageId' | 'source'>,
+  reason: ImageJobEventV1['reason'],
+  requestedAt: Date = new Date(),
+): ImageJobEventV1 {
+  return {
+    type: 'image.job',
+    version: 1,
+    jobId: job.jobId,
+    productId: job.productId,
+    imageId: job.imageId,
+    source: job.source,
+    reason,
+    requestedAt: requestedAt.toISOString(),
+  };
+}
+
 export const imageFailureSchema = z.object({
   code: z.enum(IMAGE_FAILURE_CODES),
   message: z.string(),

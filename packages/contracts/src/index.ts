@@ -5,6 +5,7 @@ export {
   type CacheKeys,
   cacheKeys,
 } from './cache-keys.js';
+export { envBool, envCsv, envInt, parseEnv } from './env-schema.js';
 export {
   ERROR_CODES,
   type ErrorBody,
@@ -18,6 +19,7 @@ export {
   type ImageJobEventV1,
   type ImageResultEventV1,
   imageFailureSchema,
+  imageJobEvent,
   imageJobEventV1,
   imageResultEventV1,
   JOB_REASONS,

@@ -1,22 +1,7 @@
-import { createServer } from 'node:net';
+import { freePort } from './ports.js';
 import type { TestServices } from './services.js';
 
 /* For machines with a Docker engine. Images match docker-compose.yml. */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export async function startContainers(): Promise<{
   services: TestServices;

@@ -1,62 +1,48 @@
+import { envBool, envCsv, envInt, parseEnv } from '@zocket/contracts';
 import { z } from 'zod';
-
-const bool = z
-  .enum(['true', '1', 'false', '0'], { error: 'must be one of true, 1, false, 0' })
-  .transform((v) => v === 'true' || v === '1');
-const int = (min: number) => z.coerce.number().int().min(min);
-const csv = z.string().transform((v) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== ''),
-);
 
 const MiB = 1024 * 1024;
 
 /** Flat environment, every variable with a default that works with infra/local. */
 const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
-  PORT: int(0).max(65535).default(8080),
+  PORT: envInt(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().default('postgres://zocket:zocket@127.0.0.1:5432/zocket'),
-  DATABASE_POOL_MAX: int(1).default(10),
+  DATABASE_POOL_MAX: envInt(1).default(10),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
-  CACHE_TTL_SECONDS: int(1).default(300),
-  CACHE_ENABLED: bool.default(true),
-  KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  CACHE_TTL_SECONDS: envInt(1).default(300),
+  CACHE_ENABLED: envBool.default(true),
+  KAFKA_BROKERS: envCsv.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().default('zocket-api'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
-  OUTBOX_BATCH_SIZE: int(1).max(1000).default(100),
-  OUTBOX_POLL_INTERVAL_MS: int(10).default(1000),
-  OUTBOX_RETENTION_SECONDS: int(60).default(86_400),
+  OUTBOX_BATCH_SIZE: envInt(1).max(1000).default(100),
+  OUTBOX_POLL_INTERVAL_MS: envInt(10).default(1000),
+  OUTBOX_RETENTION_SECONDS: envInt(60).default(86_400),
   S3_ENDPOINT: z.string().default('http://127.0.0.1:9000'),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: z.string().default('zocket'),
   S3_SECRET_ACCESS_KEY: z.string().default('zocketsecret'),
   S3_BUCKET: z.string().default('zocket'),
-  S3_FORCE_PATH_STYLE: bool.default(true),
+  S3_FORCE_PATH_STYLE: envBool.default(true),
   AUTH_JWT_SECRET: z.string().optional(),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ISSUER: z.string().default('zocket-local'),
   AUTH_AUDIENCE: z.string().default('zocket-api'),
-  CORS_ORIGINS: csv.default(['http://localhost:3000']),
-  BODY_LIMIT_BYTES: int(1024).default(MiB),
-  UPLOAD_MAX_FILE_BYTES: int(1024).default(10 * MiB),
-  UPLOAD_MAX_FILES: int(1).max(20).default(10),
-  UPLOAD_MAX_REQUEST_BYTES: int(1024).default(50 * MiB),
-  SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
+  CORS_ORIGINS: envCsv.default(['http://localhost:3000']),
+  BODY_LIMIT_BYTES: envInt(1024).default(MiB),
+  UPLOAD_MAX_FILE_BYTES: envInt(1024).default(10 * MiB),
+  UPLOAD_MAX_FILES: envInt(1).max(20).default(10),
+  UPLOAD_MAX_REQUEST_BYTES: envInt(1024).default(50 * MiB),
+  SHUTDOWN_TIMEOUT_MS: envInt(0).default(10_000),
 });
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
 export const DEV_JWT_SECRET = 'zocket-local-development-secret-change-me';
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   return {
     http: {
       host: e.HOST,

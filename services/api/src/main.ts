@@ -9,15 +9,14 @@ const api = createApi(config, logger);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    api.stop().then(
-      () => {
-        process.exitCode = 0;
-      },
-      (error: unknown) => {
+    api
+      .stop()
+      .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exitCode = 1;
-      },
-    );
+      })
+      // Everything is stopped and flushed: a stray client timer must not keep the process alive.
+      .finally(() => process.exit());
   });
 }
 

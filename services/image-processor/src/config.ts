@@ -1,72 +1,59 @@
+import { envBool, envCsv, envInt, parseEnv } from '@zocket/contracts';
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', '1', 'false', '0'], { error: 'must be one of true, 1, false, 0' })
-  .transform((v) => v === 'true' || v === '1');
-const int = (min: number) => z.coerce.number().int().min(min);
-const csv = z.string().transform((v) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== ''),
-);
 const MiB = 1024 * 1024;
 
 /** Flat environment, every variable with a default that works with infra/local. */
 const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
-  METRICS_PORT: int(0).max(65535).default(8081),
+  METRICS_PORT: envInt(0).max(65535).default(8081),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().default('postgres://zocket:zocket@127.0.0.1:5432/zocket'),
-  DATABASE_POOL_MAX: int(1).default(5),
+  DATABASE_POOL_MAX: envInt(1).default(5),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
-  KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  KAFKA_BROKERS: envCsv.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().default('zocket-image-processor'),
   KAFKA_GROUP_ID: z.string().default('zocket-image-processor'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
-  KAFKA_SESSION_TIMEOUT_MS: int(6_000).default(30_000),
+  KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(30_000),
   S3_ENDPOINT: z.string().default('http://127.0.0.1:9000'),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: z.string().default('zocket'),
   S3_SECRET_ACCESS_KEY: z.string().default('zocketsecret'),
   S3_BUCKET: z.string().default('zocket'),
-  S3_FORCE_PATH_STYLE: bool.default(true),
-  S3_PUBLIC_READ_ACL: bool.default(true),
+  S3_FORCE_PATH_STYLE: envBool.default(true),
+  S3_PUBLIC_READ_ACL: envBool.default(true),
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),
-  PROCESSOR_CONCURRENCY: int(1).max(64).default(2),
-  SHARP_THREADS: int(1).max(64).default(1),
-  JOB_TIMEOUT_MS: int(1_000).default(120_000),
-  JOB_MAX_ATTEMPTS: int(1).max(100).default(5),
-  RETRY_BASE_DELAY_MS: int(0).default(2_000),
-  RETRY_MAX_DELAY_MS: int(0).default(300_000),
-  IMAGE_MAX_PIXELS: int(1).default(50_000_000),
-  FETCH_MAX_BYTES: int(1024).default(25 * MiB),
-  FETCH_CONNECT_TIMEOUT_MS: int(100).default(5_000),
-  FETCH_TIMEOUT_MS: int(100).default(30_000),
+  PROCESSOR_CONCURRENCY: envInt(1).max(64).default(2),
+  SHARP_THREADS: envInt(1).max(64).default(1),
+  JOB_TIMEOUT_MS: envInt(1_000).default(120_000),
+  JOB_MAX_ATTEMPTS: envInt(1).max(100).default(5),
+  RETRY_BASE_DELAY_MS: envInt(0).default(2_000),
+  RETRY_MAX_DELAY_MS: envInt(0).default(300_000),
+  IMAGE_MAX_PIXELS: envInt(1).default(50_000_000),
+  FETCH_MAX_BYTES: envInt(1024).default(25 * MiB),
+  FETCH_CONNECT_TIMEOUT_MS: envInt(100).default(5_000),
+  FETCH_TIMEOUT_MS: envInt(100).default(30_000),
   FETCH_ALLOWLIST: z.string().default(''),
   VARIANT_PROFILE_VERSION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, { error: 'must be a short lowercase slug, e.g. v1' })
     .default('v1'),
-  VARIANT_WIDTHS: csv
+  VARIANT_WIDTHS: envCsv
     .pipe(z.array(z.string().transform(Number).pipe(z.number().int().min(16).max(8192))).min(1))
     .default([320, 640, 1280]),
-  VARIANT_MAX_WIDTH: int(16).max(8192).default(2048),
-  VARIANT_FORMATS: csv.pipe(z.array(z.enum(['webp', 'avif'])).min(1)).default(['webp', 'avif']),
-  WEBP_QUALITY: int(1).max(100).optional(),
-  WEBP_EFFORT: int(0).max(6).optional(),
-  AVIF_QUALITY: int(1).max(100).optional(),
-  AVIF_EFFORT: int(0).max(9).optional(),
-  SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
+  VARIANT_MAX_WIDTH: envInt(16).max(8192).default(2048),
+  VARIANT_FORMATS: envCsv.pipe(z.array(z.enum(['webp', 'avif'])).min(1)).default(['webp', 'avif']),
+  WEBP_QUALITY: envInt(1).max(100).optional(),
+  WEBP_EFFORT: envInt(0).max(6).optional(),
+  AVIF_QUALITY: envInt(1).max(100).optional(),
+  AVIF_EFFORT: envInt(0).max(9).optional(),
+  SHUTDOWN_TIMEOUT_MS: envInt(0).default(30_000),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   return {
     http: { host: e.HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL },

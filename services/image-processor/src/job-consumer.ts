@@ -13,6 +13,7 @@ const HEARTBEAT_EVERY_MS = 3_000;
 export class ImageJobConsumer {
   private readonly consumer: Consumer;
   private running = false;
+  private stopRequested = false;
   private stopping: Promise<void> | undefined;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private joined = false;
@@ -28,8 +29,15 @@ export class ImageJobConsumer {
       heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeoutMs / 3)),
       rebalanceTimeout: Math.max(60_000, ctx.config.jobs.timeoutMs + 10_000),
       allowAutoTopicCreation: false,
+      // kafkajs restarts a crashed consumer after a delay; never once a stop was asked for.
+      retry: { retries: 5, restartOnFailure: async () => !this.stopRequested },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      if (this.stopRequested) {
+        // A restart that was already under way when stop() ran: leave again at once.
+        void this.consumer.disconnect().catch(() => {});
+        return;
+      }
       this.joined = true;
       ctx.logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
@@ -97,6 +105,7 @@ export class ImageJobConsumer {
   /** Stops fetching, lets in-flight jobs finish, commits, leaves the group. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopRequested = true;
       this.running = false;
       for (const timer of this.resumeTimers) clearTimeout(timer);
       await this.consumer.disconnect();

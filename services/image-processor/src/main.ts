@@ -14,10 +14,14 @@ const processor = createProcessor(config, logger, (error) => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info({ signal }, 'shutting down');
-    processor.stop().catch((error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exitCode = 1;
-    });
+    processor
+      .stop()
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      })
+      // Everything is stopped and flushed: a stray client timer must not keep the process alive.
+      .finally(() => process.exit());
   });
 }
 

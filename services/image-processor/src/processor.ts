@@ -32,13 +32,15 @@ export function createProcessor(
 
   const stop = () => {
     stopping ??= (async () => {
-      const timeout = new Promise<void>((resolve) =>
-        setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
           logger.warn('in-flight jobs did not finish in time; their messages will be redelivered');
           resolve();
-        }, config.jobs.shutdownTimeoutMs).unref(),
-      );
+        }, config.jobs.shutdownTimeoutMs);
+      });
       await Promise.race([consumer.stop(), timeout]);
+      clearTimeout(timer);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       ctx.redis.disconnect();
       ctx.s3.destroy();

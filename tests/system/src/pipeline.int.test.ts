@@ -21,6 +21,8 @@ import { freePort, type ServiceProcess, startService, waitHealthy } from './syst
 
 const SECRET = 'system-test-secret-0123456789abcdef';
 
+const alive = (p: ServiceProcess) => p.child.exitCode === null && p.child.signalCode === null;
+
 async function token(subject: string): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256' })
@@ -93,7 +95,10 @@ describe('the whole system, as separate processes', () => {
       const slow = req.url?.startsWith('/slow/') ?? false;
       const body = images.get(slow ? (req.url ?? '').slice('/slow'.length) : (req.url ?? ''));
       if (body === undefined) return void res.writeHead(404).end();
-      setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(body), slow ? 1000 : 0);
+      setTimeout(
+        () => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(body),
+        slow ? 1000 : 0,
+      );
     });
     await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
     const address = imageServer.address();
@@ -317,6 +322,12 @@ describe('the whole system, as separate processes', () => {
     await kafka.start();
     for (const product of created) await waitReady(product.id, 1, 180_000);
     // The processors survived the outage (or were restarted by nothing: they must still run).
-    expect(processors.filter((p) => p.child.exitCode === null).length).toBeGreaterThanOrEqual(2);
+    expect(processors.filter(alive).length).toBe(2);
+  });
+
+  it('shuts every process down cleanly on SIGTERM, even after the broker outage', async () => {
+    const running = [...processors.filter(alive), api];
+    const codes = await Promise.all(running.map((p) => p.stop()));
+    expect(codes).toEqual(running.map(() => 0));
   });
 });

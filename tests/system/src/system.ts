@@ -1,23 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot, waitFor } from '@zocket/testkit';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export { freePort } from '@zocket/testkit';
 
 /** A service started from its build as a separate process; its output goes to a log file. */
 export interface ServiceProcess {
@@ -26,8 +12,8 @@ export interface ServiceProcess {
   logFile: string;
   /** SIGKILL: the process dies without any cleanup. */
   kill9(): Promise<void>;
-  /** SIGTERM and wait for the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM and wait for the exit code; SIGKILL (and null) if it has not exited in time. */
+  stop(timeoutMs?: number): Promise<number | null>;
 }
 
 export function startService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
@@ -52,9 +38,12 @@ export function startService(name: string, entry: string, env: NodeJS.ProcessEnv
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
-    async stop() {
+    async stop(timeoutMs = 45_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
     },
   };
 }

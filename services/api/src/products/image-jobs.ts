@@ -1,4 +1,4 @@
-import { HEADERS, type ImageJobEventV1, type JOB_REASONS, type Topics } from '@zocket/contracts';
+import { HEADERS, imageJobEvent, type JOB_REASONS, type Topics } from '@zocket/contracts';
 import type { ImageJobRef, OutboxMessage } from '@zocket/db';
 
 /** Outbox messages for image jobs: one `image-jobs` v1 event each, keyed by product. */
@@ -8,18 +8,9 @@ export function imageJobMessages(
   topics: Topics,
   correlationId: string,
 ): OutboxMessage[] {
-  const requestedAt = new Date().toISOString();
+  const requestedAt = new Date();
   return jobs.map((job) => {
-    const event: ImageJobEventV1 = {
-      type: 'image.job',
-      version: 1,
-      jobId: job.jobId,
-      productId: job.productId,
-      imageId: job.imageId,
-      source: job.source,
-      reason,
-      requestedAt,
-    };
+    const event = imageJobEvent(job, reason, requestedAt);
     return {
       topic: topics.imageJobs,
       key: job.productId,

@@ -6,6 +6,7 @@ import {
   type ImageJobEventV1,
   type ImageResultEventV1,
   type ImageSource,
+  imageJobEvent,
   parseImageResultEvent,
   type Topics,
   topicNames,
@@ -114,22 +115,6 @@ export interface CollectedMessage {
   key: string | null;
   value: string;
   headers: Record<string, string>;
-}
-
-export function jobEvent(
-  job: ImageJobRef,
-  reason: ImageJobEventV1['reason'] = 'reprocess',
-): ImageJobEventV1 {
-  return {
-    type: 'image.job',
-    version: 1,
-    jobId: job.jobId,
-    productId: job.productId,
-    imageId: job.imageId,
-    source: job.source,
-    reason,
-    requestedAt: new Date().toISOString(),
-  };
 }
 
 export function resultEvents(messages: CollectedMessage[]): ImageResultEventV1[] {
@@ -250,7 +235,7 @@ export async function createProcessorWorld(
         acks: -1,
         messages: jobs.map((job) => ({
           key: job.productId,
-          value: JSON.stringify(jobEvent(job, reason)),
+          value: JSON.stringify(imageJobEvent(job, reason ?? 'reprocess')),
           headers: { [HEADERS.correlationId]: `test-${job.jobId}` },
         })),
       });
