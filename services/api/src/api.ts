@@ -1,6 +1,6 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { type AppContext, createAppContext } from './app-context.js';
-import type { ApiConfig } from './config.js';
+import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -63,6 +63,11 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     relay,
     port: () => boundPort,
     async start() {
+      if (config.auth.jwtSecret === DEV_JWT_SECRET) {
+        logger.warn(
+          'AUTH_JWT_SECRET is the development default: set it (or AUTH_JWKS_URL) in production',
+        );
+      }
       await ctx.redis.connect().catch((error: unknown) => {
         logger.warn({ err: error }, 'redis unavailable at start; reads go to PostgreSQL');
       });

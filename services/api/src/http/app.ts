@@ -19,11 +19,27 @@ import { buildOpenApiDocument } from './openapi.js';
 import { createRestHandler } from './rest-handler.js';
 
 const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
+const KNOWN_ROUTES = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/openapi.json',
+  '/products',
+  '/products/:id',
+  '/products/:id/images',
+  '/products/:id/reprocess',
+]);
+const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 
-/** A low-cardinality route label for metrics. */
+/** A bounded route label for metrics: unknown paths and procedures never become new series. */
 function routeLabel(path: string): string {
-  if (path.startsWith('/trpc/')) return path.split('?')[0] ?? path;
-  return path.replace(UUID_SEGMENT, '/:id');
+  if (path.startsWith('/trpc/')) {
+    const name = path.slice('/trpc/'.length);
+    if (name.includes(',')) return '/trpc/(batch)';
+    return PROCEDURES.has(name) ? path : '/trpc/(unknown)';
+  }
+  const route = path.replace(UUID_SEGMENT, '/:id');
+  return KNOWN_ROUTES.has(route) ? route : '(unmatched)';
 }
 
 function isMultipart(contentType: string | undefined): boolean {
