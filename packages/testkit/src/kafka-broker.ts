@@ -94,6 +94,10 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
     }
   };
 
+  // If the test process dies without closing the broker, do not leave the JVM behind.
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
   const start = async () => {
     child = spawn('java', [...java, log4j, 'kafka.Kafka', properties], { stdio: 'ignore' });
     await waitReady();
@@ -108,6 +112,7 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
     });
   };
   const close = async () => {
+    process.removeListener('exit', killOnExit);
     await kill();
     await rm(dir, { recursive: true, force: true });
   };
