@@ -30,6 +30,10 @@ export function startService(name: string, entry: string, env: NodeJS.ProcessEnv
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  // If the test process dies first, do not leave the service running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit));
   return {
     name,
     child,
