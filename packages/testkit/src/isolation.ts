@@ -75,13 +75,27 @@ export async function createTestTopics(
   const names = specs.map((s) => (options.uniqueNames === false ? s.name : uniqueName(s.name)));
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait gives up when the broker briefly answers "unknown topic" right after
+      // creation (seen under load); the loop below tolerates that.
+      waitForLeaders: false,
       topics: specs.map((s, i) => ({
         topic: names[i] as string,
         numPartitions: s.partitions ?? 1,
         replicationFactor: 1,
       })),
     });
+    await waitFor(
+      async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: names });
+        const partitions = new Map(topics.map((t) => [t.name, t.partitions]));
+        const ready = names.every((name, i) => {
+          const found = partitions.get(name) ?? [];
+          return found.length === (specs[i]?.partitions ?? 1) && found.every((p) => p.leader >= 0);
+        });
+        return ready ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `leaders for ${names.join(', ')}` },
+    );
   } finally {
     await admin.disconnect();
   }
