@@ -27,6 +27,8 @@ const envSchema = z.object({
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),
   PROCESSOR_CONCURRENCY: envInt(1).max(64).default(2),
   SHARP_THREADS: envInt(1).max(64).default(1),
+  // Read by libuv itself at start; here only to warn when it is too small for the settings above.
+  UV_THREADPOOL_SIZE: envInt(1).default(4),
   JOB_TIMEOUT_MS: envInt(1_000).default(120_000),
   JOB_MAX_ATTEMPTS: envInt(1).max(100).default(5),
   RETRY_BASE_DELAY_MS: envInt(0).default(2_000),
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     jobs: {
       concurrency: e.PROCESSOR_CONCURRENCY,
       sharpThreads: e.SHARP_THREADS,
+      uvThreadpoolSize: e.UV_THREADPOOL_SIZE,
       timeoutMs: e.JOB_TIMEOUT_MS,
       maxAttempts: e.JOB_MAX_ATTEMPTS,
       retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,

@@ -58,6 +58,13 @@ export function createProcessor(
       return typeof address === 'object' && address !== null ? address.port : config.http.port;
     },
     async start() {
+      const needed = config.jobs.concurrency * config.jobs.sharpThreads + 2;
+      if (config.jobs.uvThreadpoolSize < needed) {
+        logger.warn(
+          { UV_THREADPOOL_SIZE: config.jobs.uvThreadpoolSize, recommended: needed },
+          'the libuv pool is smaller than images in flight x sharp threads + 2 (DNS, files)',
+        );
+      }
       server = createOpsServer(ctx, () => consumer.ready);
       const s = server;
       await new Promise<void>((resolve, reject) => {
