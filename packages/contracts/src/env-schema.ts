@@ -24,3 +24,23 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
   if (!parsed.success) throw new Error(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
+
+/**
+ * The variables both services read, with defaults that work with infra/local. A service spreads
+ * this shape into its own schema and adds its own variables.
+ */
+export const sharedEnvShape = {
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().default('postgres://zocket:zocket@127.0.0.1:5432/zocket'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
+  KAFKA_BROKERS: envCsv.default(['127.0.0.1:9092']),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  S3_ENDPOINT: z.string().default('http://127.0.0.1:9000'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().default('zocket'),
+  S3_SECRET_ACCESS_KEY: z.string().default('zocketsecret'),
+  S3_BUCKET: z.string().default('zocket'),
+  S3_FORCE_PATH_STYLE: envBool.default(true),
+};

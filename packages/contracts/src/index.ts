@@ -5,7 +5,7 @@ export {
   type CacheKeys,
   cacheKeys,
 } from './cache-keys.js';
-export { envBool, envCsv, envInt, parseEnv } from './env-schema.js';
+export { envBool, envCsv, envInt, parseEnv, sharedEnvShape } from './env-schema.js';
 export {
   ERROR_CODES,
   type ErrorBody,

@@ -1,31 +1,19 @@
-import { envBool, envCsv, envInt, parseEnv } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, sharedEnvShape } from '@zocket/contracts';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
 /** Flat environment, every variable with a default that works with infra/local. */
 const envSchema = z.object({
-  HOST: z.string().default('127.0.0.1'),
+  ...sharedEnvShape,
   PORT: envInt(0).max(65535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.string().default('postgres://zocket:zocket@127.0.0.1:5432/zocket'),
   DATABASE_POOL_MAX: envInt(1).default(10),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
   CACHE_TTL_SECONDS: envInt(1).default(300),
   CACHE_ENABLED: envBool.default(true),
-  KAFKA_BROKERS: envCsv.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().default('zocket-api'),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   OUTBOX_BATCH_SIZE: envInt(1).max(1000).default(100),
   OUTBOX_POLL_INTERVAL_MS: envInt(10).default(1000),
   OUTBOX_RETENTION_SECONDS: envInt(60).default(86_400),
-  S3_ENDPOINT: z.string().default('http://127.0.0.1:9000'),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().default('zocket'),
-  S3_SECRET_ACCESS_KEY: z.string().default('zocketsecret'),
-  S3_BUCKET: z.string().default('zocket'),
-  S3_FORCE_PATH_STYLE: envBool.default(true),
   AUTH_JWT_SECRET: z.string().optional(),
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_ISSUER: z.string().default('zocket-local'),

@@ -1,28 +1,16 @@
-import { envBool, envCsv, envInt, parseEnv } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, sharedEnvShape } from '@zocket/contracts';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
 /** Flat environment, every variable with a default that works with infra/local. */
 const envSchema = z.object({
-  HOST: z.string().default('127.0.0.1'),
+  ...sharedEnvShape,
   METRICS_PORT: envInt(0).max(65535).default(8081),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.string().default('postgres://zocket:zocket@127.0.0.1:5432/zocket'),
   DATABASE_POOL_MAX: envInt(1).default(5),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  CACHE_KEY_PREFIX: z.string().min(1).default('zocket'),
-  KAFKA_BROKERS: envCsv.default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().default('zocket-image-processor'),
   KAFKA_GROUP_ID: z.string().default('zocket-image-processor'),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
   KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(30_000),
-  S3_ENDPOINT: z.string().default('http://127.0.0.1:9000'),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().default('zocket'),
-  S3_SECRET_ACCESS_KEY: z.string().default('zocketsecret'),
-  S3_BUCKET: z.string().default('zocket'),
-  S3_FORCE_PATH_STYLE: envBool.default(true),
   S3_PUBLIC_READ_ACL: envBool.default(true),
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),
   PROCESSOR_CONCURRENCY: envInt(1).max(64).default(2),
