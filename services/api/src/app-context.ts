@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { cacheKeys, type Topics, topicNames } from '@zocket/contracts';
+import { CACHE_CLIENT_OPTIONS, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -30,17 +30,7 @@ export function createAppContext(config: ApiConfig, logger: Logger): AppContext 
     max: config.db.poolMax,
     applicationName: 'zocket-api',
   });
-  // Fail fast while Redis is away: reads fall back to PostgreSQL instead of queueing.
-  const redis = new Redis(config.redis.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    // A command in flight when the connection drops is held for resending until Redis is ready
-    // again (maxRetriesPerRequest does not apply to it), which would hang the request: bound it.
-    commandTimeout: 1_000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-  });
+  const redis = new Redis(config.redis.url, { ...CACHE_CLIENT_OPTIONS });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
   const kafka = new Kafka({
     clientId: config.kafka.clientId,

@@ -1,5 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { type CacheKeys, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
+import {
+  CACHE_CLIENT_OPTIONS,
+  type CacheKeys,
+  cacheKeys,
+  type Topics,
+  topicNames,
+} from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
@@ -52,13 +58,7 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     connectionTimeout: 3_000,
     retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
   });
-  const redis = new Redis(config.redis.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-  });
+  const redis = new Redis(config.redis.url, { ...CACHE_CLIENT_OPTIONS });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
   return {
     config,
