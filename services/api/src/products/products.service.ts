@@ -14,6 +14,7 @@ import {
 } from '@zocket/contracts';
 import {
   appendProductImages,
+  type Db,
   decodeCursor,
   deleteProduct as deleteProductRow,
   ensureUser,
@@ -41,9 +42,13 @@ function notFound(id: string): AppError {
   return new AppError('NOT_FOUND', `product ${id} not found`);
 }
 
-/** Reads after a write go to PostgreSQL: the writer sees its own write. */
-async function reload(ctx: AppContext, id: string): Promise<Product> {
-  const product = await findProduct(ctx.db, id);
+/**
+ * The product as the write left it, read inside the write's transaction: the writer sees its own
+ * write, and the version it gets back is the one its write produced, even if another writer or
+ * the image processor commits right after it.
+ */
+async function written(trx: Db, id: string): Promise<Product> {
+  const product = await findProduct(trx, id);
   if (product === undefined) throw notFound(id);
   return product;
 }
@@ -97,7 +102,7 @@ export async function updateProduct(
   input: UpdateProductInput,
 ): Promise<Product> {
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
-  await ctx.db.transaction().execute(async (trx) => {
+  const product = await ctx.db.transaction().execute(async (trx) => {
     const owned = await lockOwnedProduct(trx, input.id, ownerId);
     if (owned === undefined) throw notFound(input.id);
     if (owned.version !== input.expectedVersion) {
@@ -125,9 +130,10 @@ export async function updateProduct(
         imageJobMessages(jobs, 'updated', ctx.topics, caller.requestId),
       );
     }
+    return written(trx, input.id);
   });
   await ctx.cache.invalidate(input.id);
-  return reload(ctx, input.id);
+  return product;
 }
 
 export async function deleteProduct(ctx: AppContext, caller: Caller, id: string): Promise<void> {
@@ -143,16 +149,17 @@ export async function reprocessProduct(
   id: string,
 ): Promise<Product> {
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
-  await ctx.db.transaction().execute(async (trx) => {
+  const product = await ctx.db.transaction().execute(async (trx) => {
     if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
     const jobs = await requeueProductImages(trx, id);
     await insertOutboxMessages(
       trx,
       imageJobMessages(jobs, 'reprocess', ctx.topics, caller.requestId),
     );
+    return written(trx, id);
   });
   await ctx.cache.invalidate(id);
-  return reload(ctx, id);
+  return product;
 }
 
 export interface UploadedFile {
@@ -223,7 +230,7 @@ export async function uploadImages(
     sources.push({ kind: 'upload', key });
   }
 
-  await ctx.db.transaction().execute(async (trx) => {
+  const product = await ctx.db.transaction().execute(async (trx) => {
     if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
     const jobs = await appendProductImages(trx, id, sources);
     await touchProduct(trx, id);
@@ -231,7 +238,8 @@ export async function uploadImages(
       trx,
       imageJobMessages(jobs, 'uploaded', ctx.topics, caller.requestId),
     );
+    return written(trx, id);
   });
   await ctx.cache.invalidate(id);
-  return reload(ctx, id);
+  return product;
 }
