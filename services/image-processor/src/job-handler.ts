@@ -282,8 +282,10 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
         message: `gave up after ${attempt} attempts: ${failure.message}`.slice(0, 1000),
       }
     : { code: failure.code, message: failure.message };
-  const recorded = await failImageJob(ctx.db, job, final);
+  // Dead-lettered before the image is marked failed: every image an operator sees `failed` has its
+  // job in the DLQ, ready to replay.
   await sendToDlq(ctx, message, attempt, final);
+  const recorded = await failImageJob(ctx.db, job, final);
   if (recorded) {
     await invalidateProduct(ctx, job.productId).catch((error: unknown) =>
       log.warn({ err: error }, 'cache invalidation failed after a failed job'),
