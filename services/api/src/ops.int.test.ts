@@ -1,3 +1,4 @@
+import { waitFor } from '@zocket/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiWorld, createApiWorld, expectNoStack, newSubject } from './testing/api-world.js';
 
@@ -19,7 +20,14 @@ describe('operations endpoints', () => {
   });
 
   it('answers /readyz with 200 when postgres, redis and kafka are reachable', async () => {
-    const res = await world.call('GET', '/readyz');
+    // Each probe connects to Kafka afresh and gives up after 2 s; a busy machine may need a second.
+    const res = await waitFor(
+      async () => {
+        const probe = await world.call('GET', '/readyz');
+        return probe.status === 200 ? probe : undefined;
+      },
+      { timeoutMs: 15_000, what: '/readyz to answer 200' },
+    );
     expect(res.body).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok', kafka: 'ok' });
     expect(res.status).toBe(200);
   });

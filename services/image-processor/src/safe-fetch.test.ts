@@ -517,8 +517,10 @@ describe('safeFetch', () => {
       const elapsed = performance.now() - started;
       expect(error.code).toBe('SOURCE_TIMEOUT');
       expect(error.retryable).toBe(true);
+      // Not before the deadline; well before the test's own timeout (the drip never ends), with room
+      // for a busy machine.
       expect(elapsed).toBeGreaterThanOrEqual(1_400);
-      expect(elapsed).toBeLessThan(2_000);
+      expect(elapsed).toBeLessThan(6_000);
     });
 
     it('fails a server that never answers within the total deadline', async () => {
@@ -528,7 +530,9 @@ describe('safeFetch', () => {
         safeFetch(`http://127.0.0.1:${server.port}/`, opts(LOCAL, { totalTimeoutMs: 500 })),
       );
       expect(error.code).toBe('SOURCE_TIMEOUT');
-      expect(performance.now() - started).toBeLessThan(1_000);
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(5_000);
     });
 
     it('counts redirects against the same deadline', async () => {

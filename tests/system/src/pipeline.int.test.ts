@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type Product, topicNames } from '@zocket/contracts';
+import {
+  type ImageResultEventV1,
+  type Product,
+  parseImageResultEvent,
+  topicNames,
+} from '@zocket/contracts';
 import { createDb, migrateToLatest } from '@zocket/db';
 import {
   createTestDatabase,
@@ -14,6 +19,7 @@ import {
   waitFor,
 } from '@zocket/testkit';
 import { SignJWT } from 'jose';
+import { Kafka } from 'kafkajs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createZocketClient } from './client-example.js';
@@ -212,36 +218,43 @@ describe('the whole system, as separate processes', () => {
     await expectVariantsServed(await waitReady(other.id, 2));
   });
 
-  it('shows the processing result through byId as soon as it is recorded (the cache was invalidated)', async () => {
-    const created = await client.products.create.mutate({
-      name: 'Vase',
-      price: { amountMinor: 2500, currency: 'USD' },
-      imageUrls: [`${imageBase}/slow/img-3.jpg`],
-    });
-    // Fill the cache with the unprocessed product: the slow source keeps it from being ready for a
-    // second, though a processor may already have marked it `processing`.
-    for (let read = 0; read < 2; read += 1) {
-      const product = await client.products.byId.query({ id: created.id });
-      expect(['pending', 'processing']).toContain(product.images[0]?.status);
-    }
-    const db = createDb({ url: database.url, max: 1 });
+  it('shows the processing result through byId as soon as it is announced (the cache was invalidated)', async () => {
+    // A processor announces a result on image-results only after it has committed the row and
+    // invalidated the cache, so from then on no reader may see the unprocessed product.
+    const results = new Kafka({ clientId: 'system-test', brokers: kafka.brokers, logLevel: 0 });
+    const collector = results.consumer({ groupId: uniqueName('system-results') });
+    const announced: ImageResultEventV1[] = [];
+    await collector.connect();
     try {
-      await waitFor(
-        async () => {
-          const row = await db
-            .selectFrom('product_images')
-            .select('status')
-            .where('product_id', '=', created.id)
-            .executeTakeFirst();
-          return row?.status === 'ready' ? true : undefined;
+      await collector.subscribe({ topic: topicNames().imageResults, fromBeginning: true });
+      await collector.run({
+        eachMessage: async ({ message }) => {
+          const parsed = parseImageResultEvent(message.value);
+          if (parsed.ok) announced.push(parsed.value);
         },
-        { timeoutMs: 60_000, intervalMs: 20, what: 'the row to be ready' },
+      });
+      const created = await client.products.create.mutate({
+        name: 'Vase',
+        price: { amountMinor: 2500, currency: 'USD' },
+        imageUrls: [`${imageBase}/slow/img-3.jpg`],
+      });
+      // Fill the cache with the unprocessed product: the slow source keeps it from being ready
+      // for a second, though a processor may already have marked it `processing`.
+      for (let read = 0; read < 2; read += 1) {
+        const product = await client.products.byId.query({ id: created.id });
+        expect(['pending', 'processing']).toContain(product.images[0]?.status);
+      }
+      const result = await waitFor(
+        () => announced.find((event) => event.productId === created.id),
+        { timeoutMs: 60_000, intervalMs: 20, what: 'the image-results event' },
       );
+      expect(result.status).toBe('ready');
       const product = await client.products.byId.query({ id: created.id });
       expect(product.images[0]?.status).toBe('ready');
+      expect(product.images[0]?.variants).toEqual(result.variants);
       expect(product.compressedProductImages).toHaveLength(1);
     } finally {
-      await db.destroy();
+      await collector.disconnect();
     }
   });
 
