@@ -206,7 +206,23 @@ describe('packages/db against real PostgreSQL', () => {
     expect(await completeImageJob(db, fresh, result)).toBe(true);
     const found = await findProduct(db, product.id);
     expect(found?.images).toHaveLength(1);
-    expect(found?.images[0]).toMatchObject({ id: fresh.imageId, status: 'ready', width: 10 });
+    expect(found?.images[0]).toMatchObject({
+      id: fresh.imageId,
+      status: 'ready',
+      width: 10,
+      height: 10,
+      bytes: 100,
+      contentHash: 'h',
+      placeholder: 'ph',
+      variants: result.variants,
+      failureReason: null,
+    });
+    const stored = await db
+      .selectFrom('product_images')
+      .select('processed_at')
+      .where('id', '=', fresh.imageId)
+      .executeTakeFirstOrThrow();
+    expect(found?.images[0]?.processedAt).toBe(stored.processed_at?.toISOString());
     expect(found?.compressedProductImages).toEqual(['u']);
   });
 
