@@ -27,6 +27,17 @@ export interface DedicatedKafka extends AsyncDisposable {
 }
 
 /**
+ * A KRaft cluster id: 16 random bytes in base64url. Like Kafka's own `random-uuid`, never one that
+ * starts with '-', which the storage tool would read as an option (1 id in 64 otherwise).
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
  * A single-node KRaft broker of its own, from the jars infra/local/up caches, for tests that stop
  * and restart Kafka without disturbing the shared broker other test files use.
  */
@@ -61,7 +72,7 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
     '--config',
     properties,
     '--cluster-id',
-    randomBytes(16).toString('base64url'),
+    clusterId(),
     '--standalone',
   ]);
   const brokers = [`127.0.0.1:${port}`];
