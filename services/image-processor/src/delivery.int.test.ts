@@ -48,6 +48,7 @@ describe('image processor: delivery guarantees', () => {
 
     await world.produceJobs(jobs);
     await waitFor(() => (resultEvents(results.messages).length >= 2 ? true : undefined), {
+      timeoutMs: 60_000,
       what: 'the duplicate to be handled',
     });
     const second = await findProduct(world.db, productId);
@@ -225,6 +226,7 @@ describe('image processor: two processes in one consumer group', () => {
           ? true
           : undefined,
       {
+        timeoutMs: 60_000,
         what: 'a result event for every image',
       },
     );

@@ -124,6 +124,7 @@ describe('image processor: valid images through Kafka, S3, PostgreSQL and Redis'
     expect(await redis.exists(keys.product(productId))).toBe(0);
 
     await waitFor(() => (resultEvents(results.messages).length >= 8 ? true : undefined), {
+      timeoutMs: 60_000,
       what: 'eight image-results events',
     });
     const events = resultEvents(results.messages);
