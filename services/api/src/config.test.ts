@@ -30,6 +30,21 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses to start in production with no secret of its own', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: DEV_JWT_SECRET })).toThrow(
+      /not the development default/,
+    );
+    expect(
+      loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'a-secret-of-this-deployment' }).auth
+        .jwtSecret,
+    ).toBe('a-secret-of-this-deployment');
+    expect(
+      loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example.com/jwks.json' }).auth
+        .jwksUrl,
+    ).toBe('https://id.example.com/jwks.json');
+  });
+
   it('uses no default secret once a JWKS URL is configured', () => {
     expect(
       loadConfig({ AUTH_JWKS_URL: 'https://id.example.com/jwks.json' }).auth.jwtSecret,

@@ -24,6 +24,7 @@ const envSchema = z.object({
   UPLOAD_MAX_FILES: envInt(1).max(20).default(10),
   UPLOAD_MAX_REQUEST_BYTES: envInt(1024).default(50 * MiB),
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(10_000),
+  TRPC_MAX_BATCH_SIZE: envInt(1).max(1000).default(10),
 });
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
@@ -31,6 +32,16 @@ export const DEV_JWT_SECRET = 'zocket-local-development-secret-change-me';
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const e = parseEnv(envSchema, env);
+  if (
+    env.NODE_ENV === 'production' &&
+    e.AUTH_JWKS_URL === undefined &&
+    (e.AUTH_JWT_SECRET === undefined || e.AUTH_JWT_SECRET === DEV_JWT_SECRET)
+  ) {
+    // The development secret is in this repository: anyone could sign tokens for any seller.
+    throw new Error(
+      'invalid configuration:\n✖ NODE_ENV is production: set AUTH_JWT_SECRET (not the development default) or AUTH_JWKS_URL',
+    );
+  }
   return {
     http: {
       host: e.HOST,
@@ -38,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       corsOrigins: e.CORS_ORIGINS,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      trpcMaxBatchSize: e.TRPC_MAX_BATCH_SIZE,
     },
     log: { level: e.LOG_LEVEL },
     db: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
