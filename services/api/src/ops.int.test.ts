@@ -184,6 +184,39 @@ describe('HTTP hygiene', () => {
     expectNoStack(body);
   });
 
+  it('holds a multipart body sent to a route that takes no files to the JSON limit', async () => {
+    const token = await world.token(newSubject());
+    const form = new FormData();
+    form.append('files', new Blob([new Uint8Array(world.config.http.bodyLimitBytes + 1024)]), 'a');
+    const res = await world.request('/products', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(body.error.message).toContain(String(world.config.http.bodyLimitBytes));
+  });
+
+  it('refuses a tRPC batch larger than TRPC_MAX_BATCH_SIZE with 400, and serves one at the limit', async () => {
+    const batch = (calls: number) =>
+      world.request(
+        `/trpc/${Array.from({ length: calls }, () => 'products.list').join(',')}?batch=1&input=${encodeURIComponent(
+          JSON.stringify(Object.fromEntries(Array.from({ length: calls }, (_, i) => [i, {}]))),
+        )}`,
+      );
+    const limit = world.config.http.trpcMaxBatchSize;
+    const over = await batch(limit + 1);
+    expect(over.status).toBe(400);
+    const overBody = JSON.stringify(await over.json());
+    expect(overBody).toContain('Batch call exceeds maximum size');
+    expectNoStack(JSON.parse(overBody));
+    const atLimit = await batch(limit);
+    expect(atLimit.status).toBe(200);
+    expect((await atLimit.json()) as unknown[]).toHaveLength(limit);
+  });
+
   it('refuses an oversized body even when Content-Length lies', async () => {
     const token = await world.token(newSubject());
     const huge = 'x'.repeat(world.config.http.bodyLimitBytes * 2);

@@ -15,7 +15,7 @@ export function createZocketClient(apiUrl: string, token: string) {
       splitLink({
         condition: (op) => isNonJsonSerializable(op.input), // FormData uploads
         true: httpLink({ url: `${apiUrl}/trpc`, headers }),
-        false: httpBatchLink({ url: `${apiUrl}/trpc`, headers }),
+        false: httpBatchLink({ url: `${apiUrl}/trpc`, headers, maxItems: 10 }), // TRPC_MAX_BATCH_SIZE
       }),
     ],
   });

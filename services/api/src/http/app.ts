@@ -46,6 +46,11 @@ function isMultipart(contentType: string | undefined): boolean {
   return contentType?.toLowerCase().startsWith('multipart/form-data') ?? false;
 }
 
+/** The two routes that accept image files: REST `POST /products/:id/images` and its tRPC twin. */
+function isUploadRoute(path: string): boolean {
+  return /^\/products\/[^/]+\/images\/?$/.test(path) || path === '/trpc/products.uploadImages';
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     promise,
@@ -122,7 +127,10 @@ export function createHttpApp(ctx: AppContext) {
     // Only requests that may carry a body pay for the check (it materialises the request).
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS')
       return next();
-    return isMultipart(c.req.header('content-type')) ? uploadLimit(c, next) : jsonLimit(c, next);
+    // Only the upload routes get the larger multipart limit; any other body is held to the JSON one.
+    return isUploadRoute(c.req.path) && isMultipart(c.req.header('content-type'))
+      ? uploadLimit(c, next)
+      : jsonLimit(c, next);
   });
   app.onError((error, c) =>
     handleError(error, c, (e) =>
@@ -183,6 +191,8 @@ export function createHttpApp(ctx: AppContext) {
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
+      // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
+      maxBatchSize: config.http.trpcMaxBatchSize,
       createContext: () => createContext(c.req.header('authorization'), c.get('requestId')),
       onError: ({ error, path }) => logProcedureError(error, c.get('requestId'), path),
     }),
