@@ -415,6 +415,23 @@ describe('list (GET /products)', () => {
     });
   });
 
+  it('refuses a cursor of the right shape holding an impossible time or id, without a 500', async () => {
+    for (const text of [
+      `2026-13-45T25:61:61.000000Z|${randomUUID()}`,
+      `2026-11-26T14:20:56.123456Z|${'-'.repeat(36)}`,
+    ]) {
+      const res = await world.call(
+        'GET',
+        `/products?cursor=${Buffer.from(text).toString('base64url')}`,
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        fields: { cursor: expect.any(Array) },
+      });
+    }
+  });
+
   it('refuses an inverted or fractional price range', async () => {
     const inverted = await world.call('GET', '/products?minPrice=500&maxPrice=100');
     expect(inverted.status).toBe(400);

@@ -272,6 +272,9 @@ describe('POST /products/:id/images', () => {
     const bad = await upload('not-a-uuid', [{ name: 'a.png', bytes: pngImage() }], alice);
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toEqual({ id: ['must be a UUID'] });
+    const dashes = await upload('-'.repeat(36), [{ name: 'a.png', bytes: pngImage() }], alice);
+    expect(dashes.status).toBe(400);
+    expect(dashes.body.error.fields).toEqual({ id: ['must be a UUID'] });
     const missing = await upload(randomUUID(), [{ name: 'a.png', bytes: pngImage() }], alice);
     expect(missing.status).toBe(404);
   });

@@ -140,9 +140,16 @@ function encodeCursor(cursor: Cursor): string {
 /** Decodes a list cursor; undefined when it was not produced by `listProducts`. */
 export function decodeCursor(value: string): Cursor | undefined {
   const text = Buffer.from(value, 'base64url').toString('utf8');
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/.exec(text);
+  const match =
+    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(
+      text,
+    );
   if (match === null) return undefined;
-  return { ts: match[1] as string, id: match[2] as string };
+  // The shape alone lets month 13 or hour 25 through to PostgreSQL, which would fail the query.
+  const ms = match[1] as string;
+  const parsed = new Date(`${ms}Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString() !== `${ms}Z`) return undefined;
+  return { ts: text.slice(0, text.indexOf('|')), id: (match[2] as string).toLowerCase() };
 }
 
 function escapeLike(term: string): string {

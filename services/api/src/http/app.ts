@@ -1,6 +1,6 @@
 import type { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
+import { ERROR_CODES, type ErrorCode, idSchema } from '@zocket/contracts';
 import { outboxBacklog } from '@zocket/db';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -216,7 +216,7 @@ export function createHttpApp(ctx: AppContext) {
     } catch {
       return errorResponse(c, 'BAD_REQUEST', 'malformed multipart body');
     }
-    if (!/^[0-9a-f-]{36}$/i.test(id)) {
+    if (!idSchema.safeParse(id).success) {
       return errorResponse(c, 'VALIDATION_FAILED', 'invalid input', { id: ['must be a UUID'] });
     }
     const product = await uploadImages(
