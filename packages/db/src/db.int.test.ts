@@ -226,6 +226,47 @@ describe('packages/db against real PostgreSQL', () => {
     expect(found?.compressedProductImages).toEqual(['u']);
   });
 
+  it('keeps a ready image ready when the same job is later marked failed', async () => {
+    // The row was written but the cache invalidation or result event kept failing until the job
+    // ran out of attempts: the failure path must not take the variants away.
+    const { product, jobs } = await insertProduct(db, {
+      ownerId,
+      name: 'ready then failed',
+      description: '',
+      price: { amountMinor: 5, currency: 'EUR' },
+      images: [{ kind: 'url', url: 'https://img.example.com/ready.jpg' }],
+    });
+    const [job] = jobs as [(typeof jobs)[number]];
+    expect(await startImageJob(db, job)).toBe(product.id);
+    const variants = [
+      { format: 'webp' as const, width: 10, height: 10, bytes: 5, key: 'k', url: 'u' },
+    ];
+    expect(
+      await completeImageJob(db, job, {
+        variants,
+        placeholder: 'ph',
+        width: 10,
+        height: 10,
+        bytes: 100,
+        contentHash: 'h',
+      }),
+    ).toBe(true);
+    expect(
+      await failImageJob(db, job, {
+        code: 'RETRIES_EXHAUSTED',
+        message: 'gave up after 5 attempts',
+      }),
+    ).toBe(false);
+    const found = await findProduct(db, product.id);
+    expect(found?.images[0]).toMatchObject({
+      id: job.imageId,
+      status: 'ready',
+      variants,
+      failureReason: null,
+    });
+    expect(found?.compressedProductImages).toEqual(['u']);
+  });
+
   it('claims outbox rows once across concurrent relays (SKIP LOCKED)', async () => {
     await insertOutboxMessages(db, [
       { topic: 't', key: 'k1', payload: { n: 1 } },

@@ -68,7 +68,11 @@ export function completeImageJob(db: Conn, key: JobKey, result: ImageResult): Pr
   });
 }
 
-/** Records a failed image with a readable reason if the job is still current. */
+/**
+ * Records a failed image with a readable reason if the job is still current. Never touches a
+ * `ready` row: a job whose variants are recorded but whose cache invalidation or result event kept
+ * failing must not lose them; false then, as for a stale job.
+ */
 export function failImageJob(
   db: Conn,
   key: JobKey,
@@ -87,6 +91,7 @@ export function failImageJob(
       })
       .where('id', '=', key.imageId)
       .where('job_id', '=', key.jobId)
+      .where('status', '!=', 'ready')
       .executeTakeFirst();
     return updated.numUpdatedRows > 0n;
   });
