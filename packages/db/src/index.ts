@@ -30,6 +30,7 @@ export {
 } from './queries/outbox.js';
 export {
   appendProductImages,
+  countProductImages,
   decodeCursor,
   deleteProduct,
   findProduct,

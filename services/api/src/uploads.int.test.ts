@@ -287,6 +287,29 @@ describe('POST /products/:id/images', () => {
     expect(await imagesInDb(product.id)).toBe(20);
   });
 
+  it('keeps concurrent uploads within 20 images: one fits, the others are refused', async () => {
+    const urls = Array.from({ length: 18 }, (_, i) => `https://cdn.example.com/${i}.jpg`);
+    const product = await world.createProduct(alice, { imageUrls: urls });
+    // Each request alone fits (18 + 2); they pass the early check together and meet at the lock.
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, r) =>
+        upload(
+          product.id,
+          [
+            { name: 'a.png', bytes: pngImage(3 + r, 2) },
+            { name: 'b.png', bytes: pngImage(3 + r, 3) },
+          ],
+          alice,
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400]);
+    for (const refused of results.filter((r) => r.status === 400)) {
+      expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    }
+    expect(await imagesInDb(product.id)).toBe(20);
+  });
+
   it('returns 404 when another user uploads to a product, and nothing changes', async () => {
     const product = await world.createProduct(alice);
     const png = pngImage(5, 5);

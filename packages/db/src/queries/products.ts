@@ -293,6 +293,18 @@ export function appendProductImages(
   });
 }
 
+/** How many images a product has (inside a transaction that locked the product, an exact count). */
+export function countProductImages(db: Conn, productId: string): Promise<number> {
+  return withDbErrors(async () => {
+    const { count } = await db
+      .selectFrom('product_images')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('product_id', '=', productId)
+      .executeTakeFirstOrThrow();
+    return Number(count);
+  });
+}
+
 /** Gives every image of a product a new job id and sets it pending again. */
 export function requeueProductImages(trx: Conn, productId: string): Promise<ImageJobRef[]> {
   return withDbErrors(async () => {

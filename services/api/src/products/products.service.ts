@@ -14,6 +14,7 @@ import {
 } from '@zocket/contracts';
 import {
   appendProductImages,
+  countProductImages,
   type Db,
   decodeCursor,
   deleteProduct as deleteProductRow,
@@ -162,6 +163,18 @@ export async function reprocessProduct(
   return product;
 }
 
+function checkImageRoom(current: number, adding: number): void {
+  if (current + adding > MAX_IMAGES_PER_PRODUCT) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `a product has at most ${MAX_IMAGES_PER_PRODUCT} images`,
+      {
+        fields: { files: [`at most ${Math.max(0, MAX_IMAGES_PER_PRODUCT - current)} more`] },
+      },
+    );
+  }
+}
+
 export interface UploadedFile {
   name: string;
   bytes: Uint8Array;
@@ -205,15 +218,8 @@ export async function uploadImages(
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
   const existing = await findProduct(ctx.db, id);
   if (existing === undefined || existing.ownerId !== ownerId) throw notFound(id);
-  if (existing.images.length + files.length > MAX_IMAGES_PER_PRODUCT) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `a product has at most ${MAX_IMAGES_PER_PRODUCT} images`,
-      {
-        fields: { files: [`at most ${MAX_IMAGES_PER_PRODUCT - existing.images.length} more`] },
-      },
-    );
-  }
+  // Checked before the originals go to S3, and again under the product's lock below.
+  checkImageRoom(existing.images.length, files.length);
 
   const sources: ImageSource[] = [];
   for (const { file, format } of checked) {
@@ -232,6 +238,7 @@ export async function uploadImages(
 
   const product = await ctx.db.transaction().execute(async (trx) => {
     if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
+    checkImageRoom(await countProductImages(trx, id), sources.length);
     const jobs = await appendProductImages(trx, id, sources);
     await touchProduct(trx, id);
     await insertOutboxMessages(
