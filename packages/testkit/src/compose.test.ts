@@ -110,6 +110,12 @@ describe('docker-compose.yml', () => {
     expect(service('image-processor').ports ?? []).toEqual([]);
   });
 
+  it('lets anonymous readers fetch variants only, never the uploaded originals', () => {
+    const command = [service('minio-init').command ?? []].flat().join('\n');
+    const grants = [...command.matchAll(/mc anonymous set (\S+) (\S+)/g)].map((m) => [m[1], m[2]]);
+    expect(grants).toEqual([['download', 'zocket/zocket/variants']]);
+  });
+
   it('gives every long-running service a health check', () => {
     for (const name of LONG_RUNNING) {
       const check = service(name).healthcheck;
