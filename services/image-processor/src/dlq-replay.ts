@@ -14,7 +14,10 @@ export interface ReplayOptions {
   producer: Producer;
   topics: Topics;
   filter: ReplayFilter;
-  /** Consumer group that remembers what was replayed; a fresh one re-reads the whole topic. */
+  /**
+   * Consumer group that remembers what was replayed (by real, unfiltered runs only); a fresh one
+   * re-reads the whole topic.
+   */
   groupId: string;
   dryRun: boolean;
 }
@@ -45,13 +48,22 @@ function matches(
   );
 }
 
+function isFiltered(filter: ReplayFilter): boolean {
+  return (
+    filter.errorCode !== undefined || filter.productId !== undefined || filter.imageId !== undefined
+  );
+}
+
 /**
  * Re-publishes dead-lettered jobs to the topic they came from, with a fresh attempt count, up to
- * the end of the DLQ as it was when the replay started. Messages are not removed from the DLQ;
- * the consumer group's committed offsets make the next replay start after this one.
+ * the end of the DLQ as it was when the replay started. Messages are not removed from the DLQ.
+ * A real run without filters commits the group's offsets at its end, so the next replay starts
+ * after it; a dry run or a filtered run commits nothing and can be repeated (replayed jobs are
+ * idempotent), so a later full run still sees every message they skipped.
  */
 export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
   const { kafka, producer, topics, filter } = options;
+  const commit = !options.dryRun && !isFiltered(filter);
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<number, bigint>();
@@ -75,6 +87,8 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
     await admin.disconnect();
   }
   const report: ReplayReport = { scanned: 0, replayed: 0, skipped: 0 };
+  // Per partition, the offset after the last message this run handled (below the end it read).
+  const handled = new Map<number, bigint>();
   const consumer = kafka.consumer({ groupId: options.groupId });
   await consumer.connect();
   try {
@@ -84,7 +98,10 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
       finish = resolve;
     });
     if (done.size === ends.size) finish();
+    // Never kafkajs's autoCommit: it would commit what a dry or filtered run only looked at, and
+    // messages that arrived after the end this run read.
     await consumer.run({
+      autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         const high = ends.get(partition) ?? 0n;
         if (BigInt(message.offset) >= high) {
@@ -117,6 +134,7 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
         } else {
           report.skipped += 1;
         }
+        handled.set(partition, BigInt(message.offset) + 1n);
         if (BigInt(message.offset) + 1n >= high) {
           done.add(partition);
           if (done.size === ends.size) finish();
@@ -124,6 +142,15 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
       },
     });
     await finished;
+    if (commit && handled.size > 0) {
+      await consumer.commitOffsets(
+        [...handled].map(([partition, offset]) => ({
+          topic: topics.imageJobsDlq,
+          partition,
+          offset: offset.toString(),
+        })),
+      );
+    }
   } finally {
     await consumer.disconnect();
   }

@@ -8,7 +8,8 @@ const USAGE = `usage: npm run dlq:replay -- [--error-code CODE] [--product ID] [
 
 Re-publishes dead-lettered image jobs to the topic they came from (all, or those matching every
 filter given). Uses KAFKA_BROKERS and KAFKA_TOPIC_PREFIX from the environment. The consumer group
-(default zocket-dlq-replay) remembers what was replayed; pass a new --group to re-read everything.`;
+(default zocket-dlq-replay) remembers what a real run without filters replayed; --dry-run and
+filtered runs commit nothing. Pass a new --group to re-read everything.`;
 
 const { values } = parseArgs({
   options: {
