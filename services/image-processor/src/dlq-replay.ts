@@ -48,6 +48,21 @@ function matches(
   );
 }
 
+/**
+ * Whether a DLQ partition has nothing for this group to replay: nothing between where its consumer
+ * starts (the committed offset, or the oldest message retention kept when there is none or it was
+ * deleted) and the end. Offsets are Kafka's: `high` is the offset after the last message.
+ */
+export function nothingToReplay(partition: {
+  low: bigint;
+  high: bigint;
+  committed: bigint | undefined;
+}): boolean {
+  const { low, high, committed } = partition;
+  const start = committed !== undefined && committed > low ? committed : low;
+  return start >= high;
+}
+
 function isFiltered(filter: ReplayFilter): boolean {
   return (
     filter.errorCode !== undefined || filter.productId !== undefined || filter.imageId !== undefined
@@ -69,19 +84,24 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
   const ends = new Map<number, bigint>();
   const done = new Set<number>();
   try {
-    for (const p of await admin.fetchTopicOffsets(topics.imageJobsDlq)) {
-      ends.set(p.partition, BigInt(p.high));
-      if (BigInt(p.high) === 0n) done.add(p.partition);
-    }
-    // Partitions this group already replayed to the end have nothing new to fetch.
     const committed = await admin.fetchOffsets({
       groupId: options.groupId,
       topics: [topics.imageJobsDlq],
     });
-    for (const p of committed[0]?.partitions ?? []) {
-      const high = ends.get(p.partition);
-      if (high !== undefined && p.offset !== '-1' && BigInt(p.offset) >= high)
+    const committedOffsets = new Map(
+      (committed[0]?.partitions ?? [])
+        .filter((p) => p.offset !== '-1')
+        .map((p) => [p.partition, BigInt(p.offset)]),
+    );
+    for (const p of await admin.fetchTopicOffsets(topics.imageJobsDlq)) {
+      const high = BigInt(p.high);
+      ends.set(p.partition, high);
+      // No message will arrive for such a partition (empty, replayed to the end by this group, or
+      // emptied by retention), so it must count as finished now or the replay never ends.
+      const committedOffset = committedOffsets.get(p.partition);
+      if (nothingToReplay({ low: BigInt(p.low), high, committed: committedOffset })) {
         done.add(p.partition);
+      }
     }
   } finally {
     await admin.disconnect();
