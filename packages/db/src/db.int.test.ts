@@ -267,6 +267,36 @@ describe('packages/db against real PostgreSQL', () => {
     expect(found?.compressedProductImages).toEqual(['u']);
   });
 
+  it('starts a ready image again only for a reprocess, and keeps it ready until the new result', async () => {
+    const { product, jobs } = await insertProduct(db, {
+      ownerId,
+      name: 'reprocessed',
+      description: '',
+      price: { amountMinor: 5, currency: 'EUR' },
+      images: [{ kind: 'url', url: 'https://img.example.com/again.jpg' }],
+    });
+    const [job] = jobs as [(typeof jobs)[number]];
+    const result = (key: string) => ({
+      variants: [{ format: 'webp' as const, width: 10, height: 10, bytes: 5, key, url: key }],
+      placeholder: 'ph',
+      width: 10,
+      height: 10,
+      bytes: 100,
+      contentHash: 'h',
+    });
+    expect(await startImageJob(db, job, 'created')).toBe(product.id);
+    expect(await completeImageJob(db, job, result('v1/10.webp'))).toBe(true);
+
+    expect(await startImageJob(db, job, 'created')).toBeUndefined();
+    expect(await startImageJob(db, job, 'reprocess')).toBe(product.id);
+    const during = await findProduct(db, product.id);
+    expect(during?.images[0]).toMatchObject({ status: 'ready', attempts: 2 });
+    expect(during?.compressedProductImages).toEqual(['v1/10.webp']);
+
+    expect(await completeImageJob(db, job, result('v2/10.webp'))).toBe(true);
+    expect((await findProduct(db, product.id))?.compressedProductImages).toEqual(['v2/10.webp']);
+  });
+
   it('claims outbox rows once across concurrent relays (SKIP LOCKED)', async () => {
     await insertOutboxMessages(db, [
       { topic: 't', key: 'k1', payload: { n: 1 } },

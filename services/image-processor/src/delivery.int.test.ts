@@ -40,13 +40,14 @@ describe('image processor: delivery guarantees', () => {
     const { productId, jobs } = await world.createProduct([
       { kind: 'url', url: server.url('/a.jpg') },
     ]);
-    await world.produceJobs(jobs);
+    // A redelivery carries the event's own reason; only `reprocess` renders a ready image again.
+    await world.produceJobs(jobs, 'created');
     const first = await world.waitForImages(productId, allSettled);
     const objects = await Promise.all(
       (first.images[0]?.variants ?? []).map(async (v) => (await world.getObject(v.key)).body),
     );
 
-    await world.produceJobs(jobs);
+    await world.produceJobs(jobs, 'created');
     await waitFor(() => (resultEvents(results.messages).length >= 2 ? true : undefined), {
       timeoutMs: 60_000,
       what: 'the duplicate to be handled',
@@ -116,6 +117,69 @@ describe('image processor: delivery guarantees', () => {
     expect(report.replayed).toBe(1);
     const fixed = await world.waitForImages(productId, (s) => s.every((x) => x === 'ready'));
     expect(fixed.images[0]?.variants.length).toBeGreaterThan(0);
+  });
+});
+
+describe('image processor: bulk reprocessing with the current job id', () => {
+  let world: ProcessorWorld;
+  let server: ImageServer;
+
+  beforeAll(async () => {
+    world = await createProcessorWorld();
+    server = await startImageServer();
+    server.serve('/r.jpg', await image('#884422'), 'image/jpeg');
+  });
+  afterAll(async () => {
+    await world?.close();
+    await server?.close();
+  });
+
+  it('renders a ready image again under a new profile version for a reprocess event', async () => {
+    const before = await world.startProcessor();
+    const { productId, jobs } = await world.createProduct([
+      { kind: 'url', url: server.url('/r.jpg') },
+    ]);
+    await world.produceJobs(jobs, 'created');
+    const ready = await world.waitForImages(productId, allSettled);
+    expect(ready.images[0]?.status).toBe('ready');
+    const oldKeys = ready.images[0]?.variants.map((v) => v.key) ?? [];
+    expect(oldKeys.length).toBeGreaterThan(0);
+    await before.stop();
+
+    // The operator bumps VARIANT_PROFILE_VERSION and produces the image's current job again.
+    const bumped = `${world.profileVersion.slice(0, 28)}-v2`;
+    const results = await world.collect(world.topics.imageResults);
+    await world.startProcessor({ VARIANT_PROFILE_VERSION: bumped });
+    await world.produceJobs(jobs, 'reprocess');
+    const rerendered = await waitFor(
+      async () => {
+        const product = await findProduct(world.db, productId);
+        const variants = product?.images[0]?.variants ?? [];
+        return variants.length > 0 && variants.every((v) => v.key.includes(`/${bumped}/`))
+          ? product
+          : undefined;
+      },
+      { timeoutMs: 30_000, what: 'variants under the new profile version' },
+    );
+    const image = rerendered?.images[0];
+    expect(image).toMatchObject({ status: 'ready', attempts: 2 });
+    expect(image?.variants.map((v) => v.key)).toEqual(
+      oldKeys.map((k) => k.replace(`/${world.profileVersion}/`, `/${bumped}/`)),
+    );
+    for (const variant of image?.variants ?? []) {
+      const object = await world.getObject(variant.key);
+      expect(object.body.length).toBe(variant.bytes);
+    }
+    await waitFor(
+      () =>
+        resultEvents(results.messages).some((e) =>
+          e.variants.some((v) => v.key.includes(`/${bumped}/`)),
+        )
+          ? true
+          : undefined,
+      { what: 'a result event with the new variants' },
+    );
+    await results.stop();
   });
 });
 

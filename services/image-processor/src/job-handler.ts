@@ -226,15 +226,16 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
 
   let failure: Failure;
   try {
-    const productId = await startImageJob(ctx.db, job);
+    const productId = await startImageJob(ctx.db, job, job.reason);
     if (productId === undefined) {
       const current = await findImageByJob(ctx.db, job);
       if (current?.image.status !== 'ready') {
         log.info('stale job ignored (image replaced or deleted)');
         return 'stale';
       }
-      // A redelivery of a job that already succeeded: finish its last two effects again, in
-      // case the first delivery stopped between the row write and the result event.
+      // A redelivery of a job that already succeeded (other than `reprocess`, which renders it
+      // again): finish its last two effects again, in case the first delivery stopped between the
+      // row write and the result event.
       await invalidateProduct(ctx, job.productId);
       await publishResult(ctx, job, correlationId, {
         variants: current.image.variants,

@@ -1,4 +1,10 @@
-import type { ImageFailureCode, ImageVariant, ProductImage } from '@zocket/contracts';
+import type {
+  ImageFailureCode,
+  ImageJobEventV1,
+  ImageStatus,
+  ImageVariant,
+  ProductImage,
+} from '@zocket/contracts';
 import { type Kysely, sql } from 'kysely';
 import { withDbErrors } from '../errors.js';
 import { toProductImage } from '../mappers.js';
@@ -14,20 +20,36 @@ export interface JobKey {
 
 /**
  * Marks the image `processing` and counts the attempt, only if this job is still the newest one
- * for the image. Returns the product id, or undefined when the job is stale (replaced or deleted).
+ * for the image. A `ready` image is started again only for reason `reprocess` (a bulk re-render
+ * with its current job id); it stays `ready`, serving its current variants, until the new ones are
+ * recorded. Returns the product id, or undefined when the job is stale (replaced or deleted) or,
+ * for any other reason, already finished.
  */
-export function startImageJob(db: Conn, key: JobKey): Promise<string | undefined> {
+export function startImageJob(
+  db: Conn,
+  key: JobKey,
+  reason?: ImageJobEventV1['reason'],
+): Promise<string | undefined> {
+  const startable: ImageStatus[] =
+    reason === 'reprocess'
+      ? ['pending', 'processing', 'failed', 'ready']
+      : ['pending', 'processing', 'failed'];
   return withDbErrors(async () => {
     const row = await db
       .updateTable('product_images')
       .set((eb) => ({
-        status: 'processing',
+        status: eb
+          .case()
+          .when('status', '=', 'ready')
+          .then('ready' as const)
+          .else('processing' as const)
+          .end(),
         attempts: eb('attempts', '+', 1),
         updated_at: new Date(),
       }))
       .where('id', '=', key.imageId)
       .where('job_id', '=', key.jobId)
-      .where('status', 'in', ['pending', 'processing', 'failed'])
+      .where('status', 'in', startable)
       .returning('product_id')
       .executeTakeFirst();
     return row?.product_id;
