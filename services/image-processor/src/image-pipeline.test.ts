@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp, type WebpOptions } from 'sharp';
 import { thumbHashToApproximateAspectRatio } from 'thumbhash';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,
+  fitWidth,
   ImageError,
   type ImageErrorCode,
+  MAX_ENCODER_SIDE,
   type ProcessedImage,
   processImage,
   sniffFormat,
@@ -241,6 +243,23 @@ describe('variantWidths', () => {
   });
 });
 
+describe('fitWidth', () => {
+  it('leaves an image that fits alone', () => {
+    expect(fitWidth(2048, 1365, 16383)).toBe(2048);
+    expect(fitWidth(800, 16383, 16383)).toBe(800);
+  });
+
+  it('narrows a tall image until its height fits', () => {
+    expect(fitWidth(800, 20000, 16383)).toBe(655);
+    expect(Math.round((655 * 20000) / 800)).toBeLessThanOrEqual(16383);
+  });
+
+  it('narrows a wide image to the limit, and gives 0 when nothing fits', () => {
+    expect(fitWidth(20000, 100, 16383)).toBe(16383);
+    expect(fitWidth(1, 20000, 16383)).toBe(0);
+  });
+});
+
 describe('processImage', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])(
     'turns a JPEG with EXIF orientation %i upright and leaves no orientation behind',
@@ -421,6 +440,57 @@ describe('processImage', () => {
       '1280x427',
       '2048x683',
     ]);
+  });
+
+  describe('a source taller than an encoder accepts (800x20000, 16 MP)', () => {
+    // Flat colour: cheap to make, decode and encode, and still 20000 px tall.
+    const tall = solid(800, 20_000);
+    const fastProfile: VariantProfile = {
+      ...DEFAULT_PROFILE,
+      webp: { quality: 75, effort: 0 },
+      avif: { quality: 50, effort: 0 },
+    };
+
+    it('gives WebP and AVIF variants that fit inside the encoders, with its aspect ratio', async () => {
+      const result = await processImage(await tall, fastProfile, DEFAULT_DECODE_LIMITS);
+      expect(result.source).toMatchObject({ width: 800, height: 20_000 });
+      expect(result.variants.map((v) => `${v.format}:${v.width}x${v.height}`)).toEqual([
+        'webp:320x8000',
+        'avif:320x8000',
+        'webp:640x16000',
+        'avif:640x16000',
+        'webp:655x16375',
+        'avif:655x16375',
+      ]);
+      for (const variant of result.variants) {
+        expect(variant.height).toBeLessThanOrEqual(MAX_ENCODER_SIDE[variant.format]);
+        expect(variant.width / variant.height).toBeCloseTo(800 / 20_000, 3);
+        const metadata = await sharp(variant.data).metadata();
+        expect([metadata.width, metadata.height]).toEqual([variant.width, variant.height]);
+      }
+    });
+
+    it("turns an encoder's refusal into a permanent, readable ImageError", async () => {
+      // Sends the full 800x20000 to the WebP encoder, as the pipeline did before it fitted
+      // variants to the encoders, so libwebp's own size check fails for real.
+      const prototype = sharp.prototype as Sharp;
+      const webp = prototype.webp;
+      const spy = vi.spyOn(prototype, 'webp').mockImplementation(function (
+        this: Sharp,
+        options?: WebpOptions,
+      ) {
+        return webp.call(this.resize({ width: 800 }), options);
+      });
+      try {
+        const error = await imageError(processImage(await tall, WEBP_ONLY, DEFAULT_DECODE_LIMITS));
+        expect(error.code).toBe('IMAGE_TOO_LARGE');
+        expect(error.message).toBe(
+          'png image is too large to encode as webp: Processed image is too large for the WebP format',
+        );
+      } finally {
+        spy.mockRestore();
+      }
+    });
   });
 
   it('describes the source and a placeholder with its aspect ratio', async () => {

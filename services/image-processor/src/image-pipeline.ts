@@ -83,6 +83,8 @@ export class ImageError extends Error {
 }
 
 const CONTENT_TYPES: Record<VariantFormat, string> = { webp: 'image/webp', avif: 'image/avif' };
+/** The longest side each encoder accepts (libwebp: 16383 px; sharp's HEIF/AVIF writer: 16384). */
+export const MAX_ENCODER_SIDE: Record<VariantFormat, number> = { webp: 16383, avif: 16384 };
 const PLACEHOLDER_SIZE = 100;
 
 /** Identifies a source by its magic bytes (see contracts); SVG is named so it can be refused clearly. */
@@ -122,6 +124,14 @@ export function variantWidths(sourceWidth: number, profile: VariantProfile): num
     (width) => Number.isInteger(width) && width > 0 && width <= cap,
   );
   return [...new Set([...widths, cap])].sort((a, b) => a - b);
+}
+
+/**
+ * The widest a `width` x `height` image can be scaled to, without upscaling, so that neither side
+ * exceeds `maxSide` (0 when even a 1 px wide version would be too tall).
+ */
+export function fitWidth(width: number, height: number, maxSide: number): number {
+  return Math.min(width, maxSide, Math.floor((maxSide * width) / height));
 }
 
 /**
@@ -179,18 +189,29 @@ export async function processImage(
   };
   const fromBase = () => sharp(base.data, rawInput);
 
+  // A tall source (a long banner, a page scan) would make variants taller than an encoder accepts:
+  // the widest variant is narrowed until its height fits every encoder of the profile.
+  const maxSide = Math.min(...profile.formats.map((format) => MAX_ENCODER_SIDE[format]));
+  const widest = fitWidth(base.info.width, base.info.height, maxSide);
+  if (widest < 1) {
+    throw new ImageError(
+      'IMAGE_TOO_LARGE',
+      `image is ${upright.width}x${upright.height}: too tall for any variant to fit the encoders' ${maxSide} px limit`,
+    );
+  }
+
   const placeholder = await makePlaceholder(fromBase());
   const variants: VariantOutput[] = [];
   // Sequential on purpose: one image never holds more than one encoder's buffers, and parallelism
   // is chosen by the caller (jobs in flight x sharp.concurrency()).
-  for (const width of variantWidths(upright.width, profile)) {
+  for (const width of variantWidths(widest, profile)) {
     for (const format of profile.formats) {
       const resized = fromBase().resize({ width, withoutEnlargement: true });
       const encoded =
         format === 'webp'
           ? resized.webp({ quality: profile.webp.quality, effort: profile.webp.effort })
           : resized.avif({ quality: profile.avif.quality, effort: profile.avif.effort });
-      const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
+      const { data, info } = await encode(encoded, sniffed, format);
       variants.push({
         format,
         width: info.width,
@@ -263,6 +284,14 @@ async function decode(pipeline: Sharp, sniffed: SourceFormat) {
   }
 }
 
+async function encode(pipeline: Sharp, sniffed: SourceFormat, format: VariantFormat) {
+  try {
+    return await pipeline.toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw translateSharpError(error, sniffed, format);
+  }
+}
+
 async function makePlaceholder(image: Sharp): Promise<string> {
   const { data, info } = await image
     .resize(PLACEHOLDER_SIZE, PLACEHOLDER_SIZE, { fit: 'inside', withoutEnlargement: true })
@@ -272,14 +301,28 @@ async function makePlaceholder(image: Sharp): Promise<string> {
   return Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
 }
 
-function translateSharpError(error: unknown, sniffed: SourceFormat): ImageError {
+/**
+ * Turns a sharp error into a permanent ImageError: the same bytes fail the same way. `encoding` is
+ * the variant format when the error came from an encoder rather than the decoder.
+ */
+function translateSharpError(
+  error: unknown,
+  sniffed: SourceFormat,
+  encoding?: VariantFormat,
+): ImageError {
   const message = error instanceof Error ? error.message : String(error);
   // libvips messages can run to many repeated lines; the first one says what went wrong.
   const detail = (message.split('\n')[0] ?? '').slice(0, 200);
+  const stage = encoding === undefined ? 'decode' : `encode as ${encoding}`;
   if (/exceeds pixel limit|too large|image too big/i.test(message)) {
-    return new ImageError('IMAGE_TOO_LARGE', `${sniffed} image is too large to decode: ${detail}`, {
-      cause: error,
-    });
+    const reason = `${sniffed} image is too large to ${stage}: ${detail}`;
+    return new ImageError('IMAGE_TOO_LARGE', reason, { cause: error });
+  }
+  if (encoding !== undefined) {
+    // The source decoded, so it is not corrupt; the output format cannot hold it, and a retry
+    // would fail the same way.
+    const reason = `${sniffed} image could not be encoded as ${encoding}: ${detail}`;
+    return new ImageError('UNSUPPORTED_FORMAT', reason, { cause: error });
   }
   if (/unsupported image format/i.test(message)) {
     return new ImageError('UNSUPPORTED_FORMAT', `unsupported ${sniffed} variant: ${detail}`, {
