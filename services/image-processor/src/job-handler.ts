@@ -1,6 +1,4 @@
 import {
-  CACHE_GENERATION_TTL_SECONDS,
-  CACHE_SCRIPTS,
   HEADERS,
   type ImageFailure,
   type ImageJobEventV1,
@@ -82,16 +80,6 @@ async function produceVariants(ctx: ProcessorContext, job: ImageJobEventV1, sign
 }
 
 /** Deletes the product's cache entry under the shared generation protocol. */
-async function invalidateProduct(ctx: ProcessorContext, productId: string): Promise<void> {
-  await ctx.redis.eval(
-    CACHE_SCRIPTS.invalidate,
-    2,
-    ctx.cacheKeys.product(productId),
-    ctx.cacheKeys.productGeneration(productId),
-    CACHE_GENERATION_TTL_SECONDS,
-  );
-}
-
 async function publishResult(
   ctx: ProcessorContext,
   job: ImageJobEventV1,
@@ -236,7 +224,7 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
       // A redelivery of a job that already succeeded (other than `reprocess`, which renders it
       // again): finish its last two effects again, in case the first delivery stopped between the
       // row write and the result event.
-      await invalidateProduct(ctx, job.productId);
+      await ctx.cache.invalidate(job.productId);
       await publishResult(ctx, job, correlationId, {
         variants: current.image.variants,
         placeholder: current.image.placeholder,
@@ -260,7 +248,7 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
       log.info('image changed while processing; result dropped');
       return 'stale';
     }
-    await invalidateProduct(ctx, job.productId);
+    await ctx.cache.invalidate(job.productId);
     await publishResult(ctx, job, correlationId, {
       variants,
       placeholder: processed.placeholder,
@@ -288,9 +276,8 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
   await sendToDlq(ctx, message, attempt, final);
   const recorded = await failImageJob(ctx.db, job, final);
   if (recorded) {
-    await invalidateProduct(ctx, job.productId).catch((error: unknown) =>
-      log.warn({ err: error }, 'cache invalidation failed after a failed job'),
-    );
+    // Not retried as a job (the failure is recorded and dead-lettered): kept until Redis confirms.
+    await ctx.cache.invalidateLater(job.productId);
     await publishResult(ctx, job, correlationId, {
       variants: [],
       placeholder: null,

@@ -9,6 +9,7 @@ import {
 import { createDb, type Db } from '@zocket/db';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { CacheInvalidator } from './cache-invalidator.js';
 import type { ProcessorConfig } from './config.js';
 import { DEFAULT_PROFILE, type VariantProfile } from './image-pipeline.js';
 import type { Logger } from './observability/logger.js';
@@ -22,6 +23,8 @@ export interface ProcessorContext {
   metrics: ProcessorMetrics;
   db: Db;
   redis: Redis;
+  /** Cache invalidation after image writes, with failed ones kept until Redis is back. */
+  cache: CacheInvalidator;
   s3: S3Client;
   kafka: Kafka;
   producer: Producer;
@@ -60,6 +63,7 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
   });
   const redis = new Redis(config.redis.url, { ...CACHE_CLIENT_OPTIONS });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+  const keys = cacheKeys(config.redis.keyPrefix);
   return {
     config,
     logger,
@@ -70,6 +74,7 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
       applicationName: 'zocket-image-processor',
     }),
     redis,
+    cache: new CacheInvalidator(redis, keys, logger),
     s3: new S3Client({
       endpoint: config.s3.endpoint,
       region: config.s3.region,
@@ -85,7 +90,7 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
       allowAutoTopicCreation: false,
     }),
     topics: topicNames(config.kafka.topicPrefix),
-    cacheKeys: cacheKeys(config.redis.keyPrefix),
+    cacheKeys: keys,
     profile: resolveProfile(config.images.profile),
     allowlist: parseAllowlist(config.fetch.allowlist),
   };

@@ -42,6 +42,7 @@ export function createProcessor(
       await Promise.race([consumer.stop(), timeout]);
       clearTimeout(timer);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      ctx.cache.stop();
       ctx.redis.disconnect();
       ctx.s3.destroy();
       await ctx.db.destroy();
