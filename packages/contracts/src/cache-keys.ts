@@ -45,6 +45,26 @@ return redis.call('DEL', KEYS[1])`,
 /** Generations outlive any read by far; they only expire so deleted products leave nothing. */
 export const CACHE_GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 
+/** The one Redis call a cache client needs for the protocol (ioredis's `eval` fits). */
+export interface CacheScriptRunner {
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** The writer's step of the protocol: call after the write committed. Throws if Redis fails. */
+export async function invalidateCachedProduct(
+  redis: CacheScriptRunner,
+  keys: CacheKeys,
+  productId: string,
+): Promise<void> {
+  await redis.eval(
+    CACHE_SCRIPTS.invalidate,
+    2,
+    keys.product(productId),
+    keys.productGeneration(productId),
+    CACHE_GENERATION_TTL_SECONDS,
+  );
+}
+
 /**
  * ioredis options every cache client uses: fail fast instead of queueing while Redis is away
  * (readers fall back to PostgreSQL, writers retry their invalidation), and bound a command that

@@ -4,7 +4,9 @@ export {
   CACHE_GENERATION_TTL_SECONDS,
   CACHE_SCRIPTS,
   type CacheKeys,
+  type CacheScriptRunner,
   cacheKeys,
+  invalidateCachedProduct,
 } from './cache-keys.js';
 export { envBool, envCsv, envInt, parseEnv, sharedEnvShape } from './env-schema.js';
 export {

@@ -1,4 +1,4 @@
-import { CACHE_GENERATION_TTL_SECONDS, CACHE_SCRIPTS, type CacheKeys } from '@zocket/contracts';
+import { type CacheKeys, invalidateCachedProduct } from '@zocket/contracts';
 import type { Redis } from 'ioredis';
 import type { Logger } from './observability/logger.js';
 
@@ -27,13 +27,7 @@ export class CacheInvalidator {
   }
 
   async invalidate(productId: string): Promise<void> {
-    await this.redis.eval(
-      CACHE_SCRIPTS.invalidate,
-      2,
-      this.keys.product(productId),
-      this.keys.productGeneration(productId),
-      CACHE_GENERATION_TTL_SECONDS,
-    );
+    await invalidateCachedProduct(this.redis, this.keys, productId);
     this.pending.delete(productId);
   }
 

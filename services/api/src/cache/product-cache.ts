@@ -3,6 +3,7 @@ import {
   CACHE_GENERATION_TTL_SECONDS,
   CACHE_SCRIPTS,
   type CacheKeys,
+  invalidateCachedProduct,
   type Product,
   productSchema,
 } from '@zocket/contracts';
@@ -85,13 +86,7 @@ export class ProductCache {
    */
   async invalidate(id: string): Promise<boolean> {
     try {
-      await this.redis.eval(
-        CACHE_SCRIPTS.invalidate,
-        2,
-        this.keys.product(id),
-        this.keys.productGeneration(id),
-        CACHE_GENERATION_TTL_SECONDS,
-      );
+      await invalidateCachedProduct(this.redis, this.keys, id);
       this.unconfirmed.delete(id);
       this.metrics.cache.inc({ result: 'invalidate' });
       return true;
