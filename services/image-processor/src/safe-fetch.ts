@@ -154,8 +154,11 @@ function requestOnce(url: URL, options: SafeFetchOptions, signal: AbortSignal): 
       settled = true;
       clearTimeout(connectTimer);
       signal.removeEventListener('abort', onAbort);
+      // Only a body read to its end leaves nothing on the wire. Anything else (an error, a
+      // redirect whose body we never read) closes the socket now: once we return, no deadline or
+      // byte cap watches it, and a server could stream into it for as long as it liked.
+      if (outcome?.kind !== 'body') req.destroy();
       if (error !== undefined) {
-        req.destroy();
         reject(error);
       } else if (outcome !== undefined) {
         resolve(outcome);
@@ -209,7 +212,7 @@ function requestOnce(url: URL, options: SafeFetchOptions, signal: AbortSignal): 
 function readResponse(res: IncomingMessage, url: URL, maxBytes: number): Promise<Outcome> {
   const status = res.statusCode ?? 0;
   if (REDIRECT_STATUSES.has(status)) {
-    res.resume();
+    // The body is not read: requestOnce closes the connection as soon as this settles.
     const location = res.headers.location;
     if (location === undefined || location === '') {
       return Promise.reject(
