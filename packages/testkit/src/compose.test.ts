@@ -34,6 +34,7 @@ interface ComposeService {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   deploy?: { replicas?: number };
+  stop_grace_period?: string;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -114,6 +115,14 @@ describe('docker-compose.yml', () => {
     const command = [service('minio-init').command ?? []].flat().join('\n');
     const grants = [...command.matchAll(/mc anonymous set (\S+) (\S+)/g)].map((m) => [m[1], m[2]]);
     expect(grants).toEqual([['download', 'zocket/zocket/variants']]);
+  });
+
+  it('gives the api and the processors longer than their shutdown timeouts to stop', () => {
+    const seconds = (name: string) =>
+      Number(/^(\d+)s$/.exec(service(name).stop_grace_period ?? '')?.[1]);
+    // SHUTDOWN_TIMEOUT_MS defaults: api 10 s (+5 s relay drain), image-processor 30 s.
+    expect(seconds('api')).toBeGreaterThan(15);
+    expect(seconds('image-processor')).toBeGreaterThan(30);
   });
 
   it('gives every long-running service a health check', () => {

@@ -15,6 +15,8 @@ import type { ApiMetrics } from '../observability/metrics.js';
 
 const MAX_BACKOFF_MS = 30_000;
 const PURGE_EVERY_MS = 60_000;
+/** How long `stop` keeps publishing; rows still waiting go out with another relay or the next start. */
+const FINAL_DRAIN_MS = 5_000;
 
 function toKafkaMessages(rows: readonly OutboxRow[]): Map<string, Message[]> {
   const byTopic = new Map<string, Message[]>();
@@ -76,10 +78,10 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
-  /** Asks the loop to look for rows now. */
+  /** Asks the loop to look for rows now; while Kafka is failing, the backoff is not cut short. */
   wake(): void {
     this.pendingWake = true;
-    this.wakeUp?.();
+    if (this.failures === 0) this.wakeUp?.();
   }
 
   /** Publishes one batch; returns how many rows went out. Throws when Kafka refused the batch. */
@@ -164,7 +166,10 @@ export class OutboxRelay {
     });
   }
 
-  /** Stops the loop after a last attempt to publish what is waiting, then disconnects. Idempotent. */
+  /**
+   * Stops the loop after a last attempt, bounded by FINAL_DRAIN_MS, to publish what is waiting
+   * (other processes keep writing rows), then disconnects. Idempotent.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
@@ -172,7 +177,10 @@ export class OutboxRelay {
     await this.loop;
     await this.listener?.close();
     try {
-      if (this.failures === 0) while ((await this.publishBatch()) > 0) {}
+      const deadline = Date.now() + FINAL_DRAIN_MS;
+      if (this.failures === 0) {
+        while (Date.now() < deadline && (await this.publishBatch()) > 0) {}
+      }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'outbox rows left for the next relay');
     }
