@@ -33,9 +33,11 @@ function toKafkaMessages(rows: readonly OutboxRow[]): Map<string, Message[]> {
 }
 
 /**
- * Publishes outbox rows to Kafka in id order, marks them published, and never drops one: a row is
+ * Publishes outbox rows to Kafka oldest first, marks them published, and never drops one: a row is
  * marked only after Kafka acknowledged it (acks=all); a failed batch stays and is retried with
- * backoff. Rows are claimed FOR UPDATE SKIP LOCKED, so several API processes can relay together.
+ * backoff. Rows are claimed FOR UPDATE SKIP LOCKED, so several API processes can relay together
+ * (and may then publish a product's rows out of order: the processor acts only on an image's
+ * current job id, so arrival order does not matter).
  * Wakes on NOTIFY from the writing transaction, and polls as a fallback.
  */
 export class OutboxRelay {
