@@ -7,8 +7,9 @@ const HEARTBEAT_EVERY_MS = 3_000;
 
 /**
  * The consumer group member: reads `image-jobs` and its retry topic, one partition's messages in
- * order, up to `concurrency` partitions at once, and commits an offset only after its job is done.
- * A retry that is not due yet pauses its partition until it is, without blocking other partitions.
+ * order, up to `concurrency` partitions at once, and commits each offset as soon as its job is done
+ * (never before). A retry that is not due yet pauses its partition until it is, without blocking
+ * other partitions. A rebalance is honoured between two jobs, not at the end of a batch.
  */
 export class ImageJobConsumer {
   private readonly consumer: Consumer;
@@ -68,12 +69,19 @@ export class ImageJobConsumer {
       partitionsConsumedConcurrently: this.ctx.config.jobs.concurrency,
       eachBatchAutoResolve: false,
       autoCommit: true,
+      // With eachBatch, kafkajs commits only at the end of a batch unless told otherwise, and a
+      // batch can hold thousands of jobs (1 MiB per partition). A threshold of 1 makes
+      // commitOffsetsIfNecessary commit every resolved offset: one round trip to the coordinator
+      // per job, which is noise next to a job's fetch, encodes, uploads and acks=all produce, and a
+      // crash or a lost partition then repeats at most the jobs in flight.
+      autoCommitThreshold: 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale, pause } =
+      payload;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return;
       const notBefore = Number(headerValue(message.headers, HEADERS.notBefore) ?? 0);
@@ -88,7 +96,8 @@ export class ImageJobConsumer {
         this.resumeTimers.add(timer);
         return;
       }
-      // Keep the session alive while a slow image is processed.
+      // Keep the session alive while a slow image is processed. Errors are left for the heartbeat
+      // after the job: a job is not abandoned halfway because the group started a rebalance.
       const beat = setInterval(() => {
         heartbeat().catch(() => {});
       }, HEARTBEAT_EVERY_MS);
@@ -98,7 +107,13 @@ export class ImageJobConsumer {
         clearInterval(beat);
       }
       resolveOffset(message.offset);
-      await heartbeat().catch(() => {});
+      await commitOffsetsIfNecessary();
+      // A rebalance makes this throw (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID)
+      // and the error must end the batch: kafkajs then commits what was resolved and rejoins the
+      // group (its runner handles these without a crash, so onFatal is not called). Swallowed, it
+      // kept this member working through the rest of the batch on partitions it may have lost,
+      // holding up the whole group's rebalance until rebalanceTimeout evicted it.
+      await heartbeat();
     }
   }
 
