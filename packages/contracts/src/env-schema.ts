@@ -44,3 +44,17 @@ export const sharedEnvShape = {
   S3_BUCKET: z.string().default('zocket'),
   S3_FORCE_PATH_STYLE: envBool.default(true),
 };
+
+type SharedEnv = z.output<z.ZodObject<typeof sharedEnvShape>>;
+
+/** The S3 settings both services read, from an environment parsed with `sharedEnvShape`. */
+export function s3Settings(e: SharedEnv) {
+  return {
+    endpoint: e.S3_ENDPOINT,
+    region: e.S3_REGION,
+    accessKeyId: e.S3_ACCESS_KEY_ID,
+    secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    bucket: e.S3_BUCKET,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
+  };
+}

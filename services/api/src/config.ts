@@ -1,4 +1,4 @@
-import { envBool, envCsv, envInt, parseEnv, sharedEnvShape } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/contracts';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -69,14 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       retentionSeconds: e.OUTBOX_RETENTION_SECONDS,
     },
-    s3: {
-      endpoint: e.S3_ENDPOINT,
-      region: e.S3_REGION,
-      accessKeyId: e.S3_ACCESS_KEY_ID,
-      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
-      bucket: e.S3_BUCKET,
-      forcePathStyle: e.S3_FORCE_PATH_STYLE,
-    },
+    s3: s3Settings(e),
     auth: {
       jwtSecret:
         e.AUTH_JWKS_URL === undefined ? (e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET) : e.AUTH_JWT_SECRET,

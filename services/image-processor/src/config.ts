@@ -1,4 +1,4 @@
-import { envBool, envCsv, envInt, parseEnv, sharedEnvShape } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/contracts';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -57,12 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
     },
     s3: {
-      endpoint: e.S3_ENDPOINT,
-      region: e.S3_REGION,
-      accessKeyId: e.S3_ACCESS_KEY_ID,
-      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
-      bucket: e.S3_BUCKET,
-      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      ...s3Settings(e),
       publicReadAcl: e.S3_PUBLIC_READ_ACL,
       publicBaseUrl: e.PUBLIC_IMAGE_BASE_URL.replace(/\/+$/, ''),
     },
