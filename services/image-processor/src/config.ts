@@ -1,4 +1,12 @@
-import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/contracts';
+import {
+  envBool,
+  envCsv,
+  envInt,
+  imageFormatSchema,
+  parseEnv,
+  s3Settings,
+  sharedEnvShape,
+} from '@zocket/contracts';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -34,7 +42,7 @@ const envSchema = z.object({
     .pipe(z.array(z.string().transform(Number).pipe(z.number().int().min(16).max(8192))).min(1))
     .default([320, 640, 1280]),
   VARIANT_MAX_WIDTH: envInt(16).max(8192).default(2048),
-  VARIANT_FORMATS: envCsv.pipe(z.array(z.enum(['webp', 'avif'])).min(1)).default(['webp', 'avif']),
+  VARIANT_FORMATS: envCsv.pipe(z.array(imageFormatSchema).min(1)).default(['webp', 'avif']),
   WEBP_QUALITY: envInt(1).max(100).optional(),
   WEBP_EFFORT: envInt(0).max(6).optional(),
   AVIF_QUALITY: envInt(1).max(100).optional(),

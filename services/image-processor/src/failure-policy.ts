@@ -26,11 +26,8 @@ function s3Status(error: unknown): number | undefined {
 
 /** The one consumer error classifier: permanent failures end the job, transient ones retry it. */
 export function classifyError(error: unknown): Failure {
-  if (error instanceof FetchError) {
+  if (error instanceof FetchError || error instanceof ImageError) {
     return { code: error.code, message: error.message, retryable: error.retryable };
-  }
-  if (error instanceof ImageError) {
-    return { code: error.code, message: error.message, retryable: false };
   }
   if (error instanceof SourceMissingError) {
     return { code: 'SOURCE_NOT_FOUND', message: error.message, retryable: false };

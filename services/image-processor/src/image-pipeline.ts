@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type SourceFormat, sniffImageFormat } from '@zocket/contracts';
+import {
+  CONTENT_TYPE_BY_FORMAT,
+  type ImageFormat,
+  type SourceFormat,
+  sniffImageFormat,
+} from '@zocket/contracts';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 
 export type { SourceFormat };
-export type VariantFormat = 'webp' | 'avif';
+export type VariantFormat = ImageFormat;
 
 export interface VariantProfile {
   /** Goes into S3 keys; bump it whenever the output for the same input would change. */
@@ -82,7 +87,6 @@ export class ImageError extends Error {
   }
 }
 
-const CONTENT_TYPES: Record<VariantFormat, string> = { webp: 'image/webp', avif: 'image/avif' };
 /** The longest side each encoder accepts (libwebp: 16383 px; sharp's HEIF/AVIF writer: 16384). */
 export const MAX_ENCODER_SIDE: Record<VariantFormat, number> = { webp: 16383, avif: 16384 };
 const PLACEHOLDER_SIZE = 100;
@@ -217,7 +221,7 @@ export async function processImage(
         width: info.width,
         height: info.height,
         bytes: data.length,
-        contentType: CONTENT_TYPES[format],
+        contentType: CONTENT_TYPE_BY_FORMAT[format],
         data,
       });
     }

@@ -1,6 +1,7 @@
 import { HEADERS } from '@zocket/contracts';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { handleJob, headerValue } from './job-handler.js';
+import { handleJob } from './job-handler.js';
+import { headerValue } from './kafka-headers.js';
 import type { ProcessorContext } from './processor-context.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;

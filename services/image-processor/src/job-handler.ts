@@ -10,6 +10,7 @@ import { completeImageJob, failImageJob, findImageByJob, startImageJob } from '@
 import type { IHeaders, Message } from 'kafkajs';
 import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './failure-policy.js';
 import { processImage } from './image-pipeline.js';
+import { attemptOf, headerValue } from './kafka-headers.js';
 import type { JobOutcome } from './observability/metrics.js';
 import type { ProcessorContext } from './processor-context.js';
 import { getSourceObject, putVariants } from './s3-store.js';
@@ -21,18 +22,6 @@ export interface JobMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers?: IHeaders | undefined;
-}
-
-export function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
-
-/** Which delivery of this job this is (1 for the first). */
-export function attemptOf(message: JobMessage): number {
-  const n = Number(headerValue(message.headers, HEADERS.attempts) ?? '1');
-  return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
 function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -79,7 +68,7 @@ async function produceVariants(ctx: ProcessorContext, job: ImageJobEventV1, sign
   return { processed, variants };
 }
 
-/** Deletes the product's cache entry under the shared generation protocol. */
+/** Announces on `image-results` that the image is now ready or failed. */
 async function publishResult(
   ctx: ProcessorContext,
   job: ImageJobEventV1,
@@ -114,54 +103,71 @@ async function publishResult(
   });
 }
 
-/** Copies the original message to the dead-letter topic with why and how often it failed. */
+/**
+ * The last two effects of a job whose image is recorded `ready`: clear the product's cached copy,
+ * then announce the result. Both throw on failure, so the job is retried and repeats only these.
+ */
+async function finishReady(
+  ctx: ProcessorContext,
+  job: ImageJobEventV1,
+  correlationId: string | undefined,
+  image: { variants: ImageVariant[]; placeholder: string | null },
+): Promise<void> {
+  await ctx.cache.invalidate(job.productId);
+  await publishResult(ctx, job, correlationId, {
+    variants: image.variants,
+    placeholder: image.placeholder,
+    failure: null,
+  });
+}
+
+/**
+ * Copies the original message to `topic` (retry or dead-letter) with where it came from, which
+ * delivery it was and why it failed; `extra` headers are added.
+ */
+async function forward(
+  ctx: ProcessorContext,
+  topic: string,
+  message: JobMessage,
+  attempts: number,
+  failure: Pick<Failure, 'code' | 'message'>,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  const forwarded: Message = {
+    key: message.key,
+    value: message.value,
+    headers: {
+      ...message.headers,
+      [HEADERS.originalTopic]: headerValue(message.headers, HEADERS.originalTopic) ?? message.topic,
+      [HEADERS.attempts]: String(attempts),
+      [HEADERS.error]: failure.message.slice(0, 1000),
+      [HEADERS.errorCode]: failure.code,
+      ...extra,
+    },
+  };
+  await ctx.producer.send({ topic, acks: -1, messages: [forwarded] });
+}
+
 async function sendToDlq(
   ctx: ProcessorContext,
   message: JobMessage,
   attempts: number,
   failure: Pick<Failure, 'code' | 'message'>,
 ): Promise<void> {
-  const originalTopic = headerValue(message.headers, HEADERS.originalTopic) ?? message.topic;
-  const dlqMessage: Message = {
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...message.headers,
-      [HEADERS.originalTopic]: originalTopic,
-      [HEADERS.attempts]: String(attempts),
-      [HEADERS.error]: failure.message.slice(0, 1000),
-      [HEADERS.errorCode]: failure.code,
-    },
-  };
-  await ctx.producer.send({ topic: ctx.topics.imageJobsDlq, acks: -1, messages: [dlqMessage] });
+  await forward(ctx, ctx.topics.imageJobsDlq, message, attempts, failure);
   ctx.metrics.dlq.inc({ code: failure.code });
 }
 
+/** Sends the job to the retry topic, not to be handled before its backoff has passed. */
 async function sendToRetry(
   ctx: ProcessorContext,
   message: JobMessage,
   attempt: number,
   failure: Failure,
 ): Promise<void> {
-  const delay = retryDelayMs(attempt, ctx.config.jobs);
-  await ctx.producer.send({
-    topic: ctx.topics.imageJobsRetry,
-    acks: -1,
-    messages: [
-      {
-        key: message.key,
-        value: message.value,
-        headers: {
-          ...message.headers,
-          [HEADERS.originalTopic]:
-            headerValue(message.headers, HEADERS.originalTopic) ?? message.topic,
-          [HEADERS.attempts]: String(attempt + 1),
-          [HEADERS.notBefore]: String(Date.now() + delay),
-          [HEADERS.error]: failure.message.slice(0, 1000),
-          [HEADERS.errorCode]: failure.code,
-        },
-      },
-    ],
+  const notBefore = Date.now() + retryDelayMs(attempt, ctx.config.jobs);
+  await forward(ctx, ctx.topics.imageJobsRetry, message, attempt + 1, failure, {
+    [HEADERS.notBefore]: String(notBefore),
   });
   ctx.metrics.retries.inc();
 }
@@ -183,7 +189,7 @@ export async function handleJob(ctx: ProcessorContext, message: JobMessage): Pro
       { err: error },
       'could not record a job outcome; handing it to the retry topic',
     );
-    await sendToRetry(ctx, message, attemptOf(message), classifyError(error));
+    await sendToRetry(ctx, message, attemptOf(message.headers), classifyError(error));
     outcome = 'retried';
   }
   ctx.metrics.jobs.inc({ outcome });
@@ -192,7 +198,7 @@ export async function handleJob(ctx: ProcessorContext, message: JobMessage): Pro
 }
 
 async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOutcome> {
-  const attempt = attemptOf(message);
+  const attempt = attemptOf(message.headers);
   const correlationId = headerValue(message.headers, HEADERS.correlationId);
   const parsed = parseImageJobEvent(message.value);
   if (!parsed.ok) {
@@ -224,12 +230,7 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
       // A redelivery of a job that already succeeded (other than `reprocess`, which renders it
       // again): finish its last two effects again, in case the first delivery stopped between the
       // row write and the result event.
-      await ctx.cache.invalidate(job.productId);
-      await publishResult(ctx, job, correlationId, {
-        variants: current.image.variants,
-        placeholder: current.image.placeholder,
-        failure: null,
-      });
+      await finishReady(ctx, job, correlationId, current.image);
       log.info('duplicate delivery of a finished job');
       return 'ready';
     }
@@ -248,12 +249,7 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
       log.info('image changed while processing; result dropped');
       return 'stale';
     }
-    await ctx.cache.invalidate(job.productId);
-    await publishResult(ctx, job, correlationId, {
-      variants,
-      placeholder: processed.placeholder,
-      failure: null,
-    });
+    await finishReady(ctx, job, correlationId, { variants, placeholder: processed.placeholder });
     log.info({ variants: variants.length }, 'image ready');
     return 'ready';
   } catch (error) {

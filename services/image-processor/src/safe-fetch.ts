@@ -3,20 +3,9 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { ImageFailureCode } from '@zocket/contracts';
-import {
-  type Allowlist,
-  isAddressAllowed,
-  isAllowlistedHostname,
-  normaliseHostname,
-} from './allowlist.js';
+import { type Allowlist, isAddressAllowed, isAllowlistedHostname } from './allowlist.js';
 
-export {
-  type Allowlist,
-  isAllowlistedAddress,
-  isAllowlistedHostname,
-  isPublicAddress,
-  parseAllowlist,
-} from './allowlist.js';
+export { type Allowlist, isPublicAddress, parseAllowlist } from './allowlist.js';
 
 export interface SafeFetchOptions {
   /** From `parseAllowlist(config)`; hosts and networks allowed beyond public addresses. */
@@ -269,7 +258,7 @@ function readResponse(res: IncomingMessage, url: URL, maxBytes: number): Promise
  */
 function guardedLookup(allowlist: Allowlist, displayHost: string): LookupFunction {
   return (hostname, options: LookupOptions, callback) => {
-    const trusted = isAllowlistedHostname(allowlist, normaliseHostname(hostname));
+    const trusted = isAllowlistedHostname(allowlist, hostname);
     dnsLookup(
       hostname,
       { family: options.family ?? 0, hints: options.hints, all: true },
