@@ -1,4 +1,9 @@
-import { compressedImageUrls, type Product, type ProductImage } from '@zocket/contracts';
+import {
+  compressedImageUrls,
+  type ImageSource,
+  type Product,
+  type ProductImage,
+} from '@zocket/contracts';
 import type { ProductImageRow } from './schema/product-images.table.js';
 import type { ProductRow } from './schema/products.table.js';
 
@@ -9,14 +14,20 @@ function toSafeNumber(value: string): number {
   return n;
 }
 
+/** The image's source from its two columns (the inverse of how products.ts writes them). */
+export function toImageSource(
+  row: Pick<ProductImageRow, 'source_kind' | 'source_ref'>,
+): ImageSource {
+  return row.source_kind === 'url'
+    ? { kind: 'url', url: row.source_ref }
+    : { kind: 'upload', key: row.source_ref };
+}
+
 export function toProductImage(row: ProductImageRow): ProductImage {
   return {
     id: row.id,
     position: row.position,
-    source:
-      row.source_kind === 'url'
-        ? { kind: 'url', url: row.source_ref }
-        : { kind: 'upload', key: row.source_ref },
+    source: toImageSource(row),
     status: row.status,
     attempts: row.attempts,
     failureReason: row.last_error,

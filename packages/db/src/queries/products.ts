@@ -8,7 +8,7 @@ import type {
 } from '@zocket/contracts';
 import { type Kysely, sql } from 'kysely';
 import { withDbErrors } from '../errors.js';
-import { toProduct } from '../mappers.js';
+import { toImageSource, toProduct } from '../mappers.js';
 import type { Database } from '../schema/database.js';
 import type { ProductImageRow } from '../schema/product-images.table.js';
 
@@ -41,10 +41,7 @@ function toJobRef(row: ProductImageRow): ImageJobRef {
     productId: row.product_id,
     imageId: row.id,
     jobId: row.job_id,
-    source:
-      row.source_kind === 'url'
-        ? { kind: 'url', url: row.source_ref }
-        : { kind: 'upload', key: row.source_ref },
+    source: toImageSource(row),
   };
 }
 
@@ -53,9 +50,9 @@ async function insertImages(
   productId: string,
   sources: readonly ImageSource[],
   firstPosition: number,
-): Promise<ImageJobRef[]> {
+): Promise<ProductImageRow[]> {
   if (sources.length === 0) return [];
-  const rows = await trx
+  return trx
     .insertInto('product_images')
     .values(
       sources.map((source, i) => ({
@@ -67,7 +64,6 @@ async function insertImages(
     )
     .returningAll()
     .execute();
-  return rows.map(toJobRef);
 }
 
 /** Inserts a product and its pending images; returns the product and the jobs to enqueue. */
@@ -87,13 +83,9 @@ export function insertProduct(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    const jobs = await insertImages(trx, row.id, input.images, 0);
-    const images = await trx
-      .selectFrom('product_images')
-      .selectAll()
-      .where('product_id', '=', row.id)
-      .execute();
-    return { product: toProduct(row, images), jobs };
+    // A new product has no other images: the inserted rows are all of them.
+    const images = await insertImages(trx, row.id, input.images, 0);
+    return { product: toProduct(row, images), jobs: images.map(toJobRef) };
   });
 }
 
@@ -273,7 +265,7 @@ export function replaceProductImages(
 ): Promise<ImageJobRef[]> {
   return withDbErrors(async () => {
     await trx.deleteFrom('product_images').where('product_id', '=', productId).execute();
-    return insertImages(trx, productId, sources, 0);
+    return (await insertImages(trx, productId, sources, 0)).map(toJobRef);
   });
 }
 
@@ -289,7 +281,8 @@ export function appendProductImages(
       .select((eb) => eb.fn.max<number | null>('position').as('max'))
       .where('product_id', '=', productId)
       .executeTakeFirstOrThrow();
-    return insertImages(trx, productId, sources, max === null ? 0 : max + 1);
+    const rows = await insertImages(trx, productId, sources, max === null ? 0 : max + 1);
+    return rows.map(toJobRef);
   });
 }
 
