@@ -4,6 +4,7 @@ import {
   AppError,
   CONTENT_TYPE_BY_FORMAT,
   type CreateProductInput,
+  type ImageJobEventV1,
   type ImageSource,
   type ListProductsInput,
   MAX_IMAGES_PER_PRODUCT,
@@ -20,6 +21,7 @@ import {
   deleteProduct as deleteProductRow,
   ensureUser,
   findProduct,
+  type ImageJobRef,
   insertOutboxMessages,
   insertProduct,
   listProducts as listProductRows,
@@ -51,6 +53,30 @@ function notFound(id: string): AppError {
 async function written(trx: Db, id: string): Promise<Product> {
   const product = await findProduct(trx, id);
   if (product === undefined) throw notFound(id);
+  return product;
+}
+
+/**
+ * One write to a product the caller owns: locks it (404 when it is missing or someone else's),
+ * runs `change`, queues the image jobs `change` returns in the same transaction, and answers with
+ * the product as the write left it once its cached copy is cleared.
+ */
+async function writeOwned(
+  ctx: AppContext,
+  caller: Caller,
+  ownerId: string,
+  id: string,
+  reason: ImageJobEventV1['reason'],
+  change: (trx: Db, owned: { version: number }) => Promise<ImageJobRef[]>,
+): Promise<Product> {
+  const product = await ctx.db.transaction().execute(async (trx) => {
+    const owned = await lockOwnedProduct(trx, id, ownerId);
+    if (owned === undefined) throw notFound(id);
+    const jobs = await change(trx, owned);
+    await insertOutboxMessages(trx, imageJobMessages(jobs, reason, ctx.topics, caller.requestId));
+    return written(trx, id);
+  });
+  await ctx.cache.invalidate(id);
   return product;
 }
 
@@ -103,16 +129,15 @@ export async function updateProduct(
   input: UpdateProductInput,
 ): Promise<Product> {
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
-  const product = await ctx.db.transaction().execute(async (trx) => {
-    const owned = await lockOwnedProduct(trx, input.id, ownerId);
-    if (owned === undefined) throw notFound(input.id);
+  return writeOwned(ctx, caller, ownerId, input.id, 'updated', async (trx, owned) => {
     if (owned.version !== input.expectedVersion) {
       throw new AppError(
         'CONFLICT',
         `product was changed: current version is ${owned.version}, not ${input.expectedVersion}`,
       );
     }
-    const outcome = await updateProductFields(trx, {
+    // Locked at the expected version just above, so the guarded update cannot miss.
+    await updateProductFields(trx, {
       id: input.id,
       ownerId,
       expectedVersion: input.expectedVersion,
@@ -122,19 +147,10 @@ export async function updateProduct(
         ...(input.price === undefined ? {} : { price: input.price }),
       },
     });
-    if (outcome !== 'updated') throw new AppError('CONFLICT', 'product was changed concurrently');
-    if (input.imageUrls !== undefined) {
-      const sources: ImageSource[] = input.imageUrls.map((url) => ({ kind: 'url', url }));
-      const jobs = await replaceProductImages(trx, input.id, sources);
-      await insertOutboxMessages(
-        trx,
-        imageJobMessages(jobs, 'updated', ctx.topics, caller.requestId),
-      );
-    }
-    return written(trx, input.id);
+    if (input.imageUrls === undefined) return [];
+    const sources: ImageSource[] = input.imageUrls.map((url) => ({ kind: 'url', url }));
+    return replaceProductImages(trx, input.id, sources);
   });
-  await ctx.cache.invalidate(input.id);
-  return product;
 }
 
 export async function deleteProduct(ctx: AppContext, caller: Caller, id: string): Promise<void> {
@@ -150,17 +166,7 @@ export async function reprocessProduct(
   id: string,
 ): Promise<Product> {
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
-  const product = await ctx.db.transaction().execute(async (trx) => {
-    if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
-    const jobs = await requeueProductImages(trx, id);
-    await insertOutboxMessages(
-      trx,
-      imageJobMessages(jobs, 'reprocess', ctx.topics, caller.requestId),
-    );
-    return written(trx, id);
-  });
-  await ctx.cache.invalidate(id);
-  return product;
+  return writeOwned(ctx, caller, ownerId, id, 'reprocess', (trx) => requeueProductImages(trx, id));
 }
 
 function checkImageRoom(current: number, adding: number): void {
@@ -236,17 +242,10 @@ export async function uploadImages(
     sources.push({ kind: 'upload', key });
   }
 
-  const product = await ctx.db.transaction().execute(async (trx) => {
-    if ((await lockOwnedProduct(trx, id, ownerId)) === undefined) throw notFound(id);
+  return writeOwned(ctx, caller, ownerId, id, 'uploaded', async (trx) => {
     checkImageRoom(await countProductImages(trx, id), sources.length);
     const jobs = await appendProductImages(trx, id, sources);
     await touchProduct(trx, id);
-    await insertOutboxMessages(
-      trx,
-      imageJobMessages(jobs, 'uploaded', ctx.topics, caller.requestId),
-    );
-    return written(trx, id);
+    return jobs;
   });
-  await ctx.cache.invalidate(id);
-  return product;
 }

@@ -1,9 +1,7 @@
 import { productsRouter } from './products.router.js';
-import { createCallerFactory, router } from './trpc.js';
+import { router } from './trpc.js';
 
 export const appRouter = router({ products: productsRouter });
 
 /** The type a TypeScript client imports: `createTRPCClient<AppRouter>(...)`. */
 export type AppRouter = typeof appRouter;
-
-export const createCaller = createCallerFactory(appRouter);

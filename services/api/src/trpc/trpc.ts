@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { type ErrorCode, HTTP_STATUS_BY_CODE, isAppError } from '@zocket/contracts';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import { ZodError, z } from 'zod';
+import { ZodError } from 'zod';
 import type { AppContext } from '../app-context.js';
 import type { AuthUser } from '../auth/authenticator.js';
 
@@ -40,7 +40,7 @@ const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
 };
 
 /** Zod issues as `{ "price.amountMinor": ["must not be negative"] }`. */
-export function fieldErrors(error: ZodError): Record<string, string[]> {
+function fieldErrors(error: ZodError): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.') || '(input)';
@@ -52,7 +52,7 @@ export function fieldErrors(error: ZodError): Record<string, string[]> {
 }
 
 /** The body every edge returns for an error, computed once from whatever was thrown. */
-export function describeError(error: TRPCError): {
+function describeError(error: TRPCError): {
   code: ErrorCode;
   message: string;
   status: number;
@@ -123,7 +123,6 @@ const optionalAuth = t.middleware(async ({ ctx, next }) => {
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapDomainErrors).use(optionalAuth);
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.authUser === null) {
@@ -131,5 +130,3 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   }
   return next({ ctx: { ...ctx, authUser: ctx.authUser } });
 });
-
-export { z };
