@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { repoRoot } from './repo.js';
 
 /*
  * docker-compose.yml must describe the same system as infra/local: same host ports, the same
@@ -11,16 +12,6 @@ import { parse } from 'yaml';
  */
 
 const run = promisify(execFile);
-
-function repoRoot(): string {
-  let dir = import.meta.dirname;
-  while (!existsSync(join(dir, 'infra', 'local', 'up'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find infra/local/up above packages/testkit');
-    dir = parent;
-  }
-  return dir;
-}
 
 type Env = Record<string, string | number | boolean | null>;
 interface ComposeService {

@@ -11,5 +11,11 @@ export {
 export { type DedicatedKafka, startDedicatedKafka } from './kafka-broker.js';
 export { freePort } from './ports.js';
 export { repoRoot } from './repo.js';
-export { parseExports, servicesFromEnv, type TestServices, testServices } from './services.js';
+export {
+  parseExports,
+  servicesFromEnv,
+  servicesToEnv,
+  type TestServices,
+  testServices,
+} from './services.js';
 export { createTcpProxy, type TcpProxy, viaProxy } from './tcp-proxy.js';

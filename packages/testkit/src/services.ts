@@ -28,6 +28,24 @@ export function testServices(): TestServices {
   return inject('services');
 }
 
+/**
+ * The service variables a Zocket process reads, pointing at `services` (the inverse of
+ * servicesFromEnv); callers override what differs, such as a test's own database.
+ */
+export function servicesToEnv(services: TestServices): Record<string, string> {
+  return {
+    DATABASE_URL: services.databaseUrl,
+    REDIS_URL: services.redisUrl,
+    KAFKA_BROKERS: services.kafkaBrokers.join(','),
+    S3_ENDPOINT: services.s3.endpoint,
+    S3_REGION: services.s3.region,
+    S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+    S3_BUCKET: services.s3.bucket,
+    S3_FORCE_PATH_STYLE: String(services.s3.forcePathStyle),
+  };
+}
+
 /** Reads the services from environment variables, or undefined if any is missing. */
 export function servicesFromEnv(env: NodeJS.ProcessEnv): TestServices | undefined {
   const required = [

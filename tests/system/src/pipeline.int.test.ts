@@ -11,6 +11,7 @@ import {
   createTestDatabase,
   createTestTopics,
   type DedicatedKafka,
+  servicesToEnv,
   startDedicatedKafka,
   type TestDatabase,
   testKeyPrefix,
@@ -111,16 +112,10 @@ describe('the whole system, as separate processes', () => {
     imageBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
 
     const common = {
+      ...servicesToEnv(services),
       DATABASE_URL: database.url,
-      REDIS_URL: services.redisUrl,
       CACHE_KEY_PREFIX: testKeyPrefix('system'),
       KAFKA_BROKERS: kafka.brokers.join(','),
-      S3_ENDPOINT: services.s3.endpoint,
-      S3_REGION: services.s3.region,
-      S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-      S3_BUCKET: services.s3.bucket,
-      S3_FORCE_PATH_STYLE: String(services.s3.forcePathStyle),
       LOG_LEVEL: 'info',
     };
     const apiPort = await freePort();

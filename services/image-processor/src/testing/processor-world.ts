@@ -23,6 +23,7 @@ import {
 import {
   createTestDatabase,
   createTestTopics,
+  servicesToEnv,
   type TestDatabase,
   type TestServices,
   type TestTopics,
@@ -164,19 +165,12 @@ export async function createProcessorWorld(
   // A unique profile version puts this file's variants under a key prefix of their own.
   const profileVersion = uniqueName('t').toLowerCase().replace(/_/g, '-').slice(0, 32);
   const env: NodeJS.ProcessEnv = {
+    ...servicesToEnv(services),
     DATABASE_URL: database.url,
-    REDIS_URL: services.redisUrl,
     CACHE_KEY_PREFIX: cachePrefix,
-    KAFKA_BROKERS: services.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_GROUP_ID: uniqueName('processor'),
     KAFKA_SESSION_TIMEOUT_MS: '10000',
-    S3_ENDPOINT: services.s3.endpoint,
-    S3_REGION: services.s3.region,
-    S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-    S3_BUCKET: services.s3.bucket,
-    S3_FORCE_PATH_STYLE: services.s3.forcePathStyle ? 'true' : 'false',
     PUBLIC_IMAGE_BASE_URL: `${services.s3.endpoint}/${services.s3.bucket}`,
     VARIANT_PROFILE_VERSION: profileVersion,
     METRICS_PORT: '0',
