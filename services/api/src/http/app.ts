@@ -1,6 +1,6 @@
 import type { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { ERROR_CODES, type ErrorCode, idSchema } from '@zocket/contracts';
+import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
 import { outboxBacklog } from '@zocket/db';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,9 +10,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
-import { uploadImages } from '../products/products.service.js';
+import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
-import { filesFromForm } from '../trpc/products.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse, handleError, payloadTooLarge } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -216,13 +215,10 @@ export function createHttpApp(ctx: AppContext) {
     } catch {
       return errorResponse(c, 'BAD_REQUEST', 'malformed multipart body');
     }
-    if (!idSchema.safeParse(id).success) {
-      return errorResponse(c, 'VALIDATION_FAILED', 'invalid input', { id: ['must be a UUID'] });
-    }
     const product = await uploadImages(
       ctx,
       { user, requestId: c.get('requestId') },
-      id,
+      parseProductId(id),
       await filesFromForm(form),
     );
     return c.json(product);

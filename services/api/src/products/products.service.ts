@@ -6,6 +6,7 @@ import {
   type CreateProductInput,
   type ImageJobEventV1,
   type ImageSource,
+  idSchema,
   type ListProductsInput,
   MAX_IMAGES_PER_PRODUCT,
   type Product,
@@ -184,6 +185,31 @@ function checkImageRoom(current: number, adding: number): void {
 export interface UploadedFile {
   name: string;
   bytes: Uint8Array;
+}
+
+/** A product id from a form field or path segment; 400 with a field error otherwise. */
+export function parseProductId(value: unknown): string {
+  const id = idSchema.safeParse(value);
+  if (!id.success) {
+    throw new AppError('VALIDATION_FAILED', 'invalid input', {
+      fields: { id: ['must be a UUID'] },
+    });
+  }
+  return id.data;
+}
+
+/** Reads the multipart form of an upload: `files` (one or more) and, for tRPC, `id`. */
+export async function filesFromForm(form: FormData): Promise<UploadedFile[]> {
+  const files: UploadedFile[] = [];
+  for (const entry of form.getAll('files')) {
+    if (typeof entry === 'string') {
+      throw new AppError('VALIDATION_FAILED', 'files must be file parts', {
+        fields: { files: ['must be file parts, not text fields'] },
+      });
+    }
+    files.push({ name: entry.name || 'file', bytes: new Uint8Array(await entry.arrayBuffer()) });
+  }
+  return files;
 }
 
 /**

@@ -1,5 +1,4 @@
 import {
-  AppError,
   createProductInput,
   idSchema,
   listProductsInput,
@@ -14,10 +13,11 @@ import {
   type Caller,
   createProduct,
   deleteProduct,
+  filesFromForm,
   getProduct,
   listProducts,
+  parseProductId,
   reprocessProduct,
-  type UploadedFile,
   updateProduct,
   uploadImages,
 } from '../products/products.service.js';
@@ -35,20 +35,6 @@ for (const input of [createProductInput, updateProductInput, productIdInput, lis
 
 const TAGS = ['products'];
 const bearer = { protect: true } as const;
-
-/** Reads the multipart form of an upload: `files` (one or more) and, for tRPC, `id`. */
-export async function filesFromForm(form: FormData): Promise<UploadedFile[]> {
-  const files: UploadedFile[] = [];
-  for (const entry of form.getAll('files')) {
-    if (typeof entry === 'string') {
-      throw new AppError('VALIDATION_FAILED', 'files must be file parts', {
-        fields: { files: ['must be file parts, not text fields'] },
-      });
-    }
-    files.push({ name: entry.name || 'file', bytes: new Uint8Array(await entry.arrayBuffer()) });
-  }
-  return files;
-}
 
 export const productsRouter = router({
   create: protectedProcedure
@@ -141,12 +127,7 @@ export const productsRouter = router({
     .input(z.instanceof(FormData))
     .output(productSchema)
     .mutation(async ({ ctx, input }) => {
-      const id = idSchema.safeParse(input.get('id'));
-      if (!id.success) {
-        throw new AppError('VALIDATION_FAILED', 'invalid input', {
-          fields: { id: ['must be a UUID'] },
-        });
-      }
-      return uploadImages(ctx.app, caller(ctx), id.data, await filesFromForm(input));
+      const id = parseProductId(input.get('id'));
+      return uploadImages(ctx.app, caller(ctx), id, await filesFromForm(input));
     }),
 });
