@@ -1,6 +1,8 @@
 import type { TRPCError } from '@trpc/server';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import type { z } from 'zod';
 import { appRouter } from '../trpc/app.router.js';
+import { pinCoercion } from '../trpc/pin-coercion.js';
 import type { TrpcContext } from '../trpc/trpc.js';
 
 export interface RestRequest {
@@ -26,6 +28,17 @@ export interface RestResult {
 export function createRestHandler(
   onError: (error: TRPCError, ctx: TrpcContext | undefined) => void,
 ) {
+  // The handler turns coercion on in every procedure's input schema (see pinCoercion): pin them all
+  // first, so a procedure added later is covered too.
+  // At run time `_def.procedures` is flat ('products.create' -> procedure), as trpc-to-openapi
+  // walks it; its declared type is the nested router record.
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { inputs: z.ZodType[] } }
+  >;
+  for (const procedure of Object.values(procedures)) {
+    for (const input of procedure._def.inputs) pinCoercion(input);
+  }
   const contexts = new WeakMap<object, TrpcContext>();
   const handler = createOpenApiNodeHttpHandler({
     router: appRouter,

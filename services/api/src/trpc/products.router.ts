@@ -21,17 +21,12 @@ import {
   updateProduct,
   uploadImages,
 } from '../products/products.service.js';
-import { pinCoercion } from './pin-coercion.js';
 import { protectedProcedure, publicProcedure, router } from './trpc.js';
 
 const caller = (ctx: { authUser: AuthUser; requestId: string }): Caller => ({
   user: ctx.authUser,
   requestId: ctx.requestId,
 });
-
-for (const input of [createProductInput, updateProductInput, productIdInput, listProductsInput]) {
-  pinCoercion(input);
-}
 
 const TAGS = ['products'];
 const bearer = { protect: true } as const;
