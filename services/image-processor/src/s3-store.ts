@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { ImageVariant } from '@zocket/contracts';
 import { SourceMissingError } from './failure-policy.js';
 import type { VariantOutput } from './image-pipeline.js';
+import { FetchError } from './safe-fetch.js';
 
 export interface StoreConfig {
   bucket: string;
@@ -31,7 +32,10 @@ export async function getSourceObject(
       ...(signal === undefined ? {} : { abortSignal: signal }),
     });
     if ((object.ContentLength ?? 0) > maxBytes) {
-      throw new SourceMissingError(`uploaded original ${key} is larger than ${maxBytes} bytes`);
+      throw new FetchError(
+        'SOURCE_TOO_LARGE',
+        `uploaded original ${key} is larger than ${maxBytes} bytes`,
+      );
     }
     const bytes = await object.Body?.transformToByteArray();
     if (bytes === undefined) throw new SourceMissingError(`uploaded original ${key} is empty`);
