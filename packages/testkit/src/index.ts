@@ -16,6 +16,7 @@ export {
   servicesFromEnv,
   servicesToEnv,
   type TestServices,
+  testS3Client,
   testServices,
 } from './services.js';
 export { createTcpProxy, type TcpProxy, viaProxy } from './tcp-proxy.js';

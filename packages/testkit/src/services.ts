@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 
 /** Addresses of the real services a test run talks to. */
@@ -82,4 +83,14 @@ export function parseExports(text: string): NodeJS.ProcessEnv {
     if (match) env[match[1] as string] = (match[2] as string).replace(/^['"]|['"]$/g, '');
   }
   return env;
+}
+
+/** An S3 client for the test services' server (callers destroy it). */
+export function testS3Client(s3: TestServices['s3']): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: s3.forcePathStyle,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
 }

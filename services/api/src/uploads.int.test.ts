@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Product, parseImageJobEvent } from '@zocket/contracts';
+import { testS3Client } from '@zocket/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -32,15 +33,7 @@ beforeAll(async () => {
       UPLOAD_MAX_REQUEST_BYTES: String(MAX_REQUEST),
     },
   });
-  s3 = new S3Client({
-    endpoint: world.services.s3.endpoint,
-    region: world.services.s3.region,
-    forcePathStyle: world.services.s3.forcePathStyle,
-    credentials: {
-      accessKeyId: world.services.s3.accessKeyId,
-      secretAccessKey: world.services.s3.secretAccessKey,
-    },
-  });
+  s3 = testS3Client(world.services.s3);
   jobs = await world.tapTopic(world.topics.imageJobs);
   alice = await world.token(newSubject('alice'));
   bob = await world.token(newSubject('bob'));

@@ -1,5 +1,5 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { testServices, uniqueName } from '@zocket/testkit';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { testS3Client, testServices, uniqueName } from '@zocket/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SourceMissingError } from './failure-policy.js';
 import { getSourceObject } from './s3-store.js';
@@ -7,12 +7,7 @@ import { FetchError } from './safe-fetch.js';
 
 describe('getSourceObject against the real S3 server', () => {
   const { s3: settings } = testServices();
-  const s3 = new S3Client({
-    endpoint: settings.endpoint,
-    region: settings.region,
-    forcePathStyle: settings.forcePathStyle,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-  });
+  const s3 = testS3Client(settings);
   const config = { bucket: settings.bucket, publicBaseUrl: '', publicReadAcl: false };
   const key = `uploads/${uniqueName('s3store')}/original`;
 

@@ -8,16 +8,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testKeyPrefix } from '../isolation.js';
-import { testServices } from '../services.js';
+import { testS3Client, testServices } from '../services.js';
 
 describe('S3-compatible server through @aws-sdk/client-s3 (SigV4, path style)', () => {
   const { s3: cfg } = testServices();
-  const s3 = new S3Client({
-    endpoint: cfg.endpoint,
-    region: cfg.region,
-    forcePathStyle: cfg.forcePathStyle,
-    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
-  });
+  const s3 = testS3Client(cfg);
   const key = `${testKeyPrefix('s3')}/hello.bin`;
   afterAll(() => s3.destroy());
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   HEADERS,
   type ImageJobEventV1,
@@ -28,6 +28,7 @@ import {
   type TestServices,
   type TestTopics,
   testKeyPrefix,
+  testS3Client,
   testServices,
   uniqueName,
   waitFor,
@@ -152,15 +153,7 @@ export async function createProcessorWorld(
   });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const s3 = new S3Client({
-    endpoint: services.s3.endpoint,
-    region: services.s3.region,
-    forcePathStyle: services.s3.forcePathStyle,
-    credentials: {
-      accessKeyId: services.s3.accessKeyId,
-      secretAccessKey: services.s3.secretAccessKey,
-    },
-  });
+  const s3 = testS3Client(services.s3);
   const cachePrefix = testKeyPrefix('cache');
   // A unique profile version puts this file's variants under a key prefix of their own.
   const profileVersion = uniqueName('t').toLowerCase().replace(/_/g, '-').slice(0, 32);
