@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     globalSetup: ['@zocket/testkit/global-setup'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
