@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
 import { type Product, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, migrateToLatest } from '@zocket/db';
 import {
@@ -9,13 +8,14 @@ import {
   type TestDatabase,
   type TestServices,
   type TestTopics,
+  type TopicTap,
+  tapTopic,
   testKeyPrefix,
   testServices,
   uniqueName,
   waitFor,
 } from '@zocket/testkit';
 import { Redis } from 'ioredis';
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type Api, createApi } from '../src/api.js';
 import { signDevToken } from '../src/auth/sign-token.js';
 import { type ApiConfig, loadConfig } from '../src/config.js';
@@ -29,24 +29,6 @@ import { createLogger } from '../src/observability/logger.js';
 /** A parsed response body: tests assert on its fields directly. */
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions themselves
 export type Json = any;
-
-export interface KafkaRecord {
-  topic: string;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-}
-
-export interface TopicTap {
-  records: KafkaRecord[];
-  /** Waits for a record matching `match` and returns it. */
-  waitFor(
-    match: (r: KafkaRecord) => boolean,
-    what?: string,
-    timeoutMs?: number,
-  ): Promise<KafkaRecord>;
-  stop(): Promise<void>;
-}
 
 export interface ApiWorld extends AsyncDisposable {
   services: TestServices;
@@ -131,7 +113,6 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
   const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   const baseUrl = `http://127.0.0.1:${api.port()}`;
-  const kafka = new Kafka({ clientId: uniqueName('zt-tap'), brokers, logLevel: logLevel.NOTHING });
   const taps: TopicTap[] = [];
 
   const request = async (path: string, init?: RequestInit) => api.app.request(path, init);
@@ -159,39 +140,10 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
     return { status: response.status, body: parsed, headers: response.headers };
   };
 
-  const tapTopic = async (topic: string): Promise<TopicTap> => {
-    const records: KafkaRecord[] = [];
-    const consumer: Consumer = kafka.consumer({
-      groupId: uniqueName('zt-tap'),
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 200,
-      retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 3_000 },
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic: t, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) {
-          if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-        }
-        records.push({
-          topic: t,
-          key: message.key?.toString('utf8') ?? null,
-          value: message.value?.toString('utf8') ?? null,
-          headers,
-        });
-      },
-    });
-    const tap: TopicTap = {
-      records,
-      waitFor: (match, what = 'a Kafka record', timeoutMs = 20_000) =>
-        waitFor(() => records.find(match), { timeoutMs, intervalMs: 50, what }),
-      stop: () => consumer.disconnect(),
-    };
-    taps.push(tap);
-    return tap;
+  const tap = async (topic: string): Promise<TopicTap> => {
+    const t = await tapTopic(brokers, topic);
+    taps.push(t);
+    return t;
   };
 
   let closing: Promise<void> | undefined;
@@ -243,7 +195,7 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
       }
       return res.body as Product;
     },
-    tapTopic,
+    tapTopic: tap,
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -252,36 +204,6 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
 /** A fresh token subject. */
 export function newSubject(label = 'user'): string {
   return uniqueName(label);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([length, body, crc]);
-}
-
-/**
- * A valid RGB PNG of the given size. Random pixels make it unique (distinct content hash) and
- * incompressible, so its size is roughly width * height * 3 bytes.
- */
-export function pngImage(width = 2, height = 2): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // colour type RGB
-  const rows: Buffer[] = [];
-  for (let y = 0; y < height; y++)
-    rows.push(Buffer.concat([Buffer.from([0]), randomBytes(width * 3)]));
-  return Buffer.concat([
-    Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 /** A minimal baseline JPEG header (SOI + JFIF APP0) followed by random bytes: sniffed as jpeg. */

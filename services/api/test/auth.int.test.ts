@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pngImage } from '@zocket/testkit';
 import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,6 @@ import {
   expectNoStack,
   filesForm,
   newSubject,
-  pngImage,
 } from './api-world.js';
 
 let world: ApiWorld;

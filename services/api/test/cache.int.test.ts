@@ -1,15 +1,8 @@
 import { cacheKeys, type Product } from '@zocket/contracts';
 import { findProduct } from '@zocket/db';
-import { createTcpProxy, type TcpProxy, testServices, viaProxy } from '@zocket/testkit';
+import { createTcpProxy, pngImage, type TcpProxy, testServices, viaProxy } from '@zocket/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ApiWorld,
-  createApiWorld,
-  filesForm,
-  newSubject,
-  pngImage,
-  waitFor,
-} from './api-world.js';
+import { type ApiWorld, createApiWorld, filesForm, newSubject, waitFor } from './api-world.js';
 
 let world: ApiWorld;
 let proxy: TcpProxy;

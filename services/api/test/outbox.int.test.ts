@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { HEADERS, type ImageJobEventV1, parseImageJobEvent } from '@zocket/contracts';
+import type { KafkaRecord, TopicTap } from '@zocket/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ApiWorld,
-  createApiWorld,
-  type KafkaRecord,
-  newSubject,
-  type TopicTap,
-  waitFor,
-} from './api-world.js';
+import { type ApiWorld, createApiWorld, newSubject, waitFor } from './api-world.js';
 
 let world: ApiWorld;
 let jobs: TopicTap;

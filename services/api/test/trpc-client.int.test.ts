@@ -7,10 +7,11 @@ import {
   splitLink,
   TRPCClientError,
 } from '@trpc/client';
+import { pngImage } from '@zocket/testkit';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 // Only the router's type crosses into the client, as in a browser app.
 import type { AppRouter } from '../src/index.js';
-import { type ApiWorld, createApiWorld, filesForm, newSubject, pngImage } from './api-world.js';
+import { type ApiWorld, createApiWorld, filesForm, newSubject } from './api-world.js';
 
 let world: ApiWorld;
 let requests: string[];

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Product, parseImageJobEvent } from '@zocket/contracts';
-import { testS3Client } from '@zocket/testkit';
+import { pngImage, type TopicTap, testS3Client } from '@zocket/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,8 +12,6 @@ import {
   type Json,
   jpegLike,
   newSubject,
-  pngImage,
-  type TopicTap,
 } from './api-world.js';
 
 const MAX_FILE = 64 * 1024;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEADERS } from '@zocket/contracts';
-import { waitFor } from '@zocket/testkit';
+import { pngClaiming, waitFor } from '@zocket/testkit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,38 +16,6 @@ const fixtures =
   process.env.IMAGE_FIXTURES ??
   join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'images');
 const edgeDir = join(fixtures, 'edge');
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  let crc = 0xffffffff;
-  for (const byte of body) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  const out = Buffer.alloc(4 + body.length + 4);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE((crc ^ 0xffffffff) >>> 0, 4 + body.length);
-  return out;
-}
-
-/** A well-formed PNG header that claims 65536x65536 pixels (a decompression bomb's shape). */
-function hugePngHeader(): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(65536, 0);
-  ihdr.writeUInt32BE(65536, 4);
-  ihdr.writeUInt8(8, 8); // bit depth
-  ihdr.writeUInt8(2, 9); // RGB
-  return Buffer.concat([
-    Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 describe('image processor: bad inputs fail with a reason and never block the consumer', () => {
   let world: ProcessorWorld;
@@ -79,7 +47,7 @@ describe('image processor: bad inputs fail with a reason and never block the con
       Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x13, 0x37]), Buffer.alloc(200, 7)]),
       'image/jpeg',
     );
-    server.serve('/huge.png', hugePngHeader(), 'image/png');
+    server.serve('/huge.png', pngClaiming(65536, 65536), 'image/png');
     server.serve(
       '/vector.svg',
       Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),

@@ -23,17 +23,20 @@ import {
 import {
   createTestDatabase,
   createTestTopics,
+  type KafkaRecord,
   servicesToEnv,
   type TestDatabase,
   type TestServices,
   type TestTopics,
+  type TopicTap,
+  tapTopic,
   testKeyPrefix,
   testS3Client,
   testServices,
   uniqueName,
   waitFor,
 } from '@zocket/testkit';
-import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { loadConfig, type ProcessorConfig } from '../src/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createProcessor, type Processor } from '../src/processor.js';
@@ -113,11 +116,8 @@ export interface ProcessorWorld {
   close: () => Promise<void>;
 }
 
-export interface CollectedMessage {
-  key: string | null;
-  value: string;
-  headers: Record<string, string>;
-}
+/** A record collected from a topic (testkit's topic tap). */
+export type CollectedMessage = KafkaRecord;
 
 export function resultEvents(messages: CollectedMessage[]): ImageResultEventV1[] {
   return messages.flatMap((m) => {
@@ -180,7 +180,7 @@ export async function createProcessorWorld(
   };
   const ownerId = await ensureUser(db, `owner-${randomUUID()}`);
   const processors: Processor[] = [];
-  const consumers: Consumer[] = [];
+  const taps: TopicTap[] = [];
 
   const world: ProcessorWorld = {
     services,
@@ -228,25 +228,9 @@ export async function createProcessorWorld(
       });
     },
     async collect(topic) {
-      const consumer = kafka.consumer({ groupId: uniqueName('collector') });
-      consumers.push(consumer);
-      const messages: CollectedMessage[] = [];
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) {
-            if (v !== undefined) headers[k] = (Array.isArray(v) ? v[0] : v)?.toString() ?? '';
-          }
-          messages.push({
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? '',
-            headers,
-          });
-        },
-      });
-      return { messages, stop: () => consumer.disconnect() };
+      const tap = await tapTopic(services.kafkaBrokers, topic);
+      taps.push(tap);
+      return { messages: tap.records, stop: tap.stop };
     },
     async waitForImages(productId, done, timeoutMs = 60_000) {
       return waitFor(
@@ -275,7 +259,7 @@ export async function createProcessorWorld(
     },
     async close() {
       await Promise.all(processors.map((p) => p.stop()));
-      await Promise.all(consumers.map((c) => c.disconnect()));
+      await Promise.all(taps.map((t) => t.stop()));
       await producer.disconnect();
       s3.destroy();
       await db.destroy();
