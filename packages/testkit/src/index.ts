@@ -1,3 +1,4 @@
+export { childProcessEnv, imageFixturesDir, testLogLevel } from './env.js';
 export {
   createTestDatabase,
   createTestTopics,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEADERS } from '@zocket/contracts';
-import { pngClaiming, waitFor } from '@zocket/testkit';
+import { imageFixturesDir, pngClaiming, waitFor } from '@zocket/testkit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,9 +12,7 @@ import {
   startImageServer,
 } from './processor-world.js';
 
-const fixtures =
-  process.env.IMAGE_FIXTURES ??
-  join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'images');
+const fixtures = imageFixturesDir();
 const edgeDir = join(fixtures, 'edge');
 
 describe('image processor: bad inputs fail with a reason and never block the consumer', () => {

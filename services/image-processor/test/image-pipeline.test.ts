@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pngClaiming } from '@zocket/testkit';
+import { imageFixturesDir, pngClaiming } from '@zocket/testkit';
 import sharp, { type Sharp, type WebpOptions } from 'sharp';
 import { thumbHashToApproximateAspectRatio } from 'thumbhash';
 import { describe, expect, it, vi } from 'vitest';
@@ -601,7 +601,7 @@ describe('processImage', () => {
   });
 });
 
-const FIXTURES = process.env.IMAGE_FIXTURES ?? '/work/shared/fixtures/images';
+const FIXTURES = imageFixturesDir();
 
 describe.skipIf(!existsSync(FIXTURES))('processImage on the shared fixtures', () => {
   const edge = join(FIXTURES, 'edge');
