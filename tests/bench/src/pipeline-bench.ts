@@ -1,12 +1,11 @@
 /**
  * Times processImage over the Kodak suite ($IMAGE_FIXTURES/kodak, 24 PNGs 768x512) with the
  * default profile: both formats, then WebP only and AVIF only, each with 1 and 2 images in flight
- * and one libvips thread per image. A standalone entry point, so it reads the environment itself.
+ * and one libvips thread per image: `npm run bench:pipeline -w @zocket/bench` after a build.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,
@@ -14,7 +13,9 @@ import {
   processImage,
   type VariantFormat,
   type VariantProfile,
-} from '../image-pipeline.js';
+} from '@zocket/image-processor';
+import { imageFixturesDir } from '@zocket/testkit';
+import sharp from 'sharp';
 
 interface RunResult {
   label: string;
@@ -91,8 +92,7 @@ function format(result: RunResult): string {
 }
 
 async function main(): Promise<void> {
-  const fixtures = process.env.IMAGE_FIXTURES ?? '/work/shared/fixtures/images';
-  const dir = join(fixtures, 'kodak');
+  const dir = join(imageFixturesDir(), 'kodak');
   if (!existsSync(dir)) throw new Error(`no Kodak images at ${dir}; set IMAGE_FIXTURES`);
   const inputs = readdirSync(dir)
     .filter((name) => name.endsWith('.png'))
