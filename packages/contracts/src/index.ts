@@ -8,7 +8,6 @@ export {
   cacheKeys,
   invalidateCachedProduct,
 } from './cache-keys.js';
-export { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from './env-schema.js';
 export {
   ERROR_CODES,
   type ErrorBody,
