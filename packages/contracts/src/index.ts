@@ -1,6 +1,5 @@
 export { AppError, isAppError } from './app-error.js';
 export {
-  CACHE_CLIENT_OPTIONS,
   CACHE_GENERATION_TTL_SECONDS,
   CACHE_SCRIPTS,
   type CacheKeys,

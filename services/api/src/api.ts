@@ -1,8 +1,8 @@
 import { type ServerType, serve } from '@hono/node-server';
+import type { Logger } from '@zocket/service-kit';
 import { type AppContext, createAppContext } from './app-context.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
-import type { Logger } from './observability/logger.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 
 /** The API process: HTTP server plus outbox relay. create -> start -> stop. */

@@ -1,18 +1,18 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import {
-  CACHE_CLIENT_OPTIONS,
-  type CacheKeys,
-  cacheKeys,
-  type Topics,
-  topicNames,
-} from '@zocket/contracts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type CacheKeys, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  createCacheRedis,
+  createKafka,
+  createS3Client,
+  type Logger,
+  PRODUCER_OPTIONS,
+} from '@zocket/service-kit';
+import type { Redis } from 'ioredis';
+import type { Kafka, Producer } from 'kafkajs';
 import { CacheInvalidator } from './cache-invalidator.js';
 import type { ProcessorConfig } from './config.js';
 import { DEFAULT_PROFILE, type VariantProfile } from './image-pipeline.js';
-import type { Logger } from './observability/logger.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
 import { type Allowlist, parseAllowlist } from './safe-fetch.js';
 
@@ -54,15 +54,13 @@ export function resolveProfile(images: ProcessorConfig['images']['profile']): Va
 }
 
 export function createProcessorContext(config: ProcessorConfig, logger: Logger): ProcessorContext {
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
+    // Longer: a job's result, retry or DLQ message must be produced before its offset commits.
     retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
   });
-  const redis = new Redis(config.redis.url, { ...CACHE_CLIENT_OPTIONS });
-  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
+  const redis = createCacheRedis(config.redis.url, logger);
   const keys = cacheKeys(config.redis.keyPrefix);
   return {
     config,
@@ -75,20 +73,9 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     }),
     redis,
     cache: new CacheInvalidator(redis, keys, logger),
-    s3: new S3Client({
-      endpoint: config.s3.endpoint,
-      region: config.s3.region,
-      forcePathStyle: config.s3.forcePathStyle,
-      credentials: {
-        accessKeyId: config.s3.accessKeyId,
-        secretAccessKey: config.s3.secretAccessKey,
-      },
-    }),
+    s3: createS3Client(config.s3),
     kafka,
-    producer: kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    }),
+    producer: kafka.producer(PRODUCER_OPTIONS),
     topics: topicNames(config.kafka.topicPrefix),
     cacheKeys: keys,
     profile: resolveProfile(config.images.profile),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import { type Product, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, migrateToLatest } from '@zocket/db';
+import { createLogger } from '@zocket/service-kit';
 import {
   createTestDatabase,
   createTestTopics,
@@ -19,7 +20,6 @@ import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type Api, createApi } from '../api.js';
 import { signDevToken } from '../auth/sign-token.js';
 import { type ApiConfig, loadConfig } from '../config.js';
-import { createLogger } from '../observability/logger.js';
 
 /*
  * One isolated API per test file: its own database, topic prefix and cache key prefix, a real
@@ -126,7 +126,7 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
     ...options.env,
   };
   const config = loadConfig(env);
-  const api = createApi(config, createLogger('silent'));
+  const api = createApi(config, createLogger('zocket-api', 'silent'));
   await api.start();
   const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();

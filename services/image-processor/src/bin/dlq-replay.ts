@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { topicNames } from '@zocket/contracts';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { createKafka, PRODUCER_OPTIONS } from '@zocket/service-kit';
+import { logLevel } from 'kafkajs';
 import { loadConfig } from '../config.js';
 import { replayDlq } from '../dlq-replay.js';
 
@@ -26,12 +27,14 @@ if (values.help) {
   process.stdout.write(`${USAGE}\n`);
 } else {
   const config = loadConfig(process.env);
-  const kafka = new Kafka({
+  const kafka = createKafka({
     clientId: 'zocket-dlq-replay',
     brokers: config.kafka.brokers,
+    // kafkajs's defaults: an operator's one-off run may wait out a broker restart.
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 30_000 },
     logLevel: logLevel.ERROR,
   });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer(PRODUCER_OPTIONS);
   await producer.connect();
   try {
     const report = await replayDlq({
