@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConstraintViolationError } from './errors.js';
 import { migrateToLatest } from './migrate.js';
 import { createDb, type Db } from './pool.js';
-import { completeImageJob, failImageJob, startImageJob } from './queries/images.js';
+import { completeImageJob, failImageJob, startImageJob } from './queries/product-images.js';
 import {
   claimOutboxBatch,
   insertOutboxMessages,

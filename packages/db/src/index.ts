@@ -17,7 +17,7 @@ export {
   type ImageResult,
   type JobKey,
   startImageJob,
-} from './queries/images.js';
+} from './queries/product-images.js';
 export {
   claimOutboxBatch,
   insertOutboxMessages,
