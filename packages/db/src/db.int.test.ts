@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConstraintViolationError } from './errors.js';
 import { migrateToLatest } from './migrate.js';
 import { createDb, type Db } from './pool.js';
-import { completeImageJob, failImageJob, startImageJob } from './queries/product-images.js';
+import { decodeCursor } from './queries/cursor.js';
 import {
   claimOutboxBatch,
   insertOutboxMessages,
@@ -13,11 +13,15 @@ import {
   outboxBacklog,
 } from './queries/outbox.js';
 import {
-  decodeCursor,
+  completeImageJob,
+  failImageJob,
+  replaceProductImages,
+  startImageJob,
+} from './queries/product-images.js';
+import {
   findProduct,
   insertProduct,
   listProducts,
-  replaceProductImages,
   updateProductFields,
 } from './queries/products.js';
 import { ensureUser } from './queries/users.js';
