@@ -18,12 +18,7 @@ import {
   replaceProductImages,
   startImageJob,
 } from './queries/product-images.js';
-import {
-  findProduct,
-  insertProduct,
-  listProducts,
-  updateProductFields,
-} from './queries/products.js';
+import { findProduct, insertProduct, listProducts } from './queries/products.js';
 import { ensureUser } from './queries/users.js';
 
 describe('packages/db against real PostgreSQL', () => {
@@ -167,21 +162,6 @@ describe('packages/db against real PostgreSQL', () => {
       images: [],
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'check' });
-  });
-
-  it('detects a stale version on update', async () => {
-    const { product } = await insertProduct(db, {
-      ownerId,
-      name: 'versioned',
-      description: '',
-      price: { amountMinor: 5, currency: 'EUR' },
-      images: [],
-    });
-    const args = { id: product.id, ownerId, expectedVersion: 1, patch: { name: 'v2' } };
-    expect(await updateProductFields(db, args)).toBe('updated');
-    expect(await updateProductFields(db, args)).toBe('conflict');
-    expect(await updateProductFields(db, { ...args, ownerId: randomUUID() })).toBe('not_found');
-    expect((await findProduct(db, product.id))?.version).toBe(2);
   });
 
   it('ignores a result from a job that is no longer current', async () => {

@@ -155,13 +155,14 @@ export interface ProductPatch {
 }
 
 /**
- * Applies a patch if the product belongs to the owner and is still at `expectedVersion`.
- * Returns 'not_found' for a missing or foreign product, 'conflict' for a stale version.
+ * Applies a patch and bumps the version, if the product belongs to the owner and is still at
+ * `expectedVersion`. Call with the product locked at that version (`lockOwnedProduct`), so the
+ * guard cannot miss; it stays as a second line of defence. Returns whether a row changed.
  */
 export function updateProductFields(
   trx: Conn,
   args: { id: string; ownerId: string; expectedVersion: number; patch: ProductPatch },
-): Promise<'updated' | 'not_found' | 'conflict'> {
+): Promise<boolean> {
   return withDbErrors(async () => {
     const { patch } = args;
     const result = await trx
@@ -179,14 +180,7 @@ export function updateProductFields(
       .where('owner_id', '=', args.ownerId)
       .where('version', '=', args.expectedVersion)
       .executeTakeFirst();
-    if (result.numUpdatedRows > 0n) return 'updated';
-    const exists = await trx
-      .selectFrom('products')
-      .select('id')
-      .where('id', '=', args.id)
-      .where('owner_id', '=', args.ownerId)
-      .executeTakeFirst();
-    return exists === undefined ? 'not_found' : 'conflict';
+    return result.numUpdatedRows > 0n;
   });
 }
 
