@@ -34,7 +34,7 @@ import {
 } from '@zocket/db';
 import type { AppContext } from '../app-context.js';
 import type { AuthUser } from '../auth/authenticator.js';
-import { imageJobMessages } from './image-jobs.js';
+import { imageJobMessages } from './outbox-messages.js';
 
 /** Who is asking and under which request id (carried to Kafka as the correlation id). */
 export interface Caller {
