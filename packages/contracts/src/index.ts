@@ -6,7 +6,7 @@ export {
   type CacheScriptRunner,
   cacheKeys,
   invalidateCachedProduct,
-} from './cache-keys.js';
+} from './cache-protocol.js';
 export {
   ERROR_CODES,
   type ErrorBody,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKeys } from './cache-keys.js';
+import { cacheKeys } from './cache-protocol.js';
 import {
   compressedImageUrls,
   createProductInput,

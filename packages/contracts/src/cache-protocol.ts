@@ -1,3 +1,10 @@
+/*
+ * The Redis cache protocol: key names and the scripts every reader and writer runs. It is a
+ * format shared by two processes like an event schema (the API fills and invalidates, the image
+ * processor invalidates), so a change here must reach both; the Redis client itself is wiring
+ * and lives in @zocket/service-kit.
+ */
+
 /**
  * Redis key builder. The prefix lets tests (and several deployments sharing a Redis) isolate
  * themselves; the version segment lets a change of the cached shape start from an empty cache.
