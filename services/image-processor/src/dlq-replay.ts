@@ -144,7 +144,7 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
                   value: message.value,
                   headers: {
                     [HEADERS.correlationId]: correlationId,
-                    'x-replayed-from-dlq': 'true',
+                    [HEADERS.replayedFromDlq]: 'true',
                   },
                 },
               ],
