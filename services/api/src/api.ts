@@ -1,13 +1,13 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { Logger } from '@zocket/service-kit';
-import { type AppContext, createAppContext } from './app-context.js';
+import { type ApiContext, createApiContext } from './api-context.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 
 /** The API process: HTTP server plus outbox relay. create -> start -> stop. */
 export interface Api extends AsyncDisposable {
-  ctx: AppContext;
+  ctx: ApiContext;
   app: ReturnType<typeof createHttpApp>;
   relay: OutboxRelay;
   /** The bound port (useful with PORT=0). */
@@ -17,7 +17,7 @@ export interface Api extends AsyncDisposable {
 }
 
 export function createApi(config: ApiConfig, logger: Logger): Api {
-  const ctx = createAppContext(config, logger);
+  const ctx = createApiContext(config, logger);
   const app = createHttpApp(ctx);
   const relay = new OutboxRelay({
     db: ctx.db,

@@ -9,7 +9,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { sql } from 'kysely';
-import type { AppContext } from '../app-context.js';
+import type { ApiContext } from '../api-context.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
@@ -60,7 +60,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
-export function createHttpApp(ctx: AppContext) {
+export function createHttpApp(ctx: ApiContext) {
   const { config, logger, metrics } = ctx;
   const app = new Hono<{ Variables: { requestId: string } }>();
 

@@ -10,7 +10,7 @@ import type { ApiConfig } from './config.js';
 import { type ApiMetrics, createApiMetrics } from './observability/metrics.js';
 
 /** Everything a request or background task needs; built once by the composition root. */
-export interface AppContext {
+export interface ApiContext {
   config: ApiConfig;
   logger: Logger;
   metrics: ApiMetrics;
@@ -23,7 +23,7 @@ export interface AppContext {
   authenticate: Authenticator;
 }
 
-export function createAppContext(config: ApiConfig, logger: Logger): AppContext {
+export function createApiContext(config: ApiConfig, logger: Logger): ApiContext {
   const metrics = createApiMetrics();
   const db = createDb({
     url: config.db.url,
