@@ -8,7 +8,7 @@ import { OutboxRelay } from './outbox/outbox-relay.js';
 /** The API process: HTTP server plus outbox relay. create -> start -> stop. */
 export interface Api extends AsyncDisposable {
   ctx: ApiContext;
-  app: ReturnType<typeof createHttpApp>;
+  httpApp: ReturnType<typeof createHttpApp>;
   relay: OutboxRelay;
   /** The bound port (useful with PORT=0). */
   port: () => number;
@@ -18,7 +18,7 @@ export interface Api extends AsyncDisposable {
 
 export function createApi(config: ApiConfig, logger: Logger): Api {
   const ctx = createApiContext(config, logger);
-  const app = createHttpApp(ctx);
+  const httpApp = createHttpApp(ctx);
   const relay = new OutboxRelay({
     db: ctx.db,
     databaseUrl: config.db.url,
@@ -59,7 +59,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
 
   return {
     ctx,
-    app,
+    httpApp,
     relay,
     port: () => boundPort,
     async start() {
@@ -73,7 +73,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
       });
       await new Promise<void>((resolve, reject) => {
         server = serve(
-          { fetch: app.fetch, hostname: config.http.host, port: config.http.port },
+          { fetch: httpApp.fetch, hostname: config.http.host, port: config.http.port },
           (info) => {
             boundPort = info.port;
             resolve();

@@ -67,7 +67,7 @@ export function createHttpApp(ctx: ApiContext) {
   const createContext = (authorization: string | undefined, id: string): TrpcContext => {
     let user: ReturnType<TrpcContext['user']> | undefined;
     return {
-      app: ctx,
+      api: ctx,
       requestId: id,
       user: () => {
         user ??= ctx.authenticate(authorization);

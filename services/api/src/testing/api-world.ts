@@ -134,7 +134,7 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
   const kafka = new Kafka({ clientId: uniqueName('zt-tap'), brokers, logLevel: logLevel.NOTHING });
   const taps: TopicTap[] = [];
 
-  const request = async (path: string, init?: RequestInit) => api.app.request(path, init);
+  const request = async (path: string, init?: RequestInit) => api.httpApp.request(path, init);
 
   const call: ApiWorld['call'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

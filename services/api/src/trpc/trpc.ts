@@ -8,7 +8,7 @@ import type { AuthUser } from '../auth/authenticator.js';
 
 /** Per-request context for procedures. */
 export interface TrpcContext {
-  app: ApiContext;
+  api: ApiContext;
   requestId: string;
   /** Resolves the bearer token: null when absent, rejects with UNAUTHORIZED when invalid. */
   user: () => Promise<AuthUser | null>;
