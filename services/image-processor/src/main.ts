@@ -1,6 +1,6 @@
 import { createLogger, runUntilSignal } from '@zocket/service-kit';
 import { loadConfig } from './config.js';
-import { createProcessor } from './processor.js';
+import { createProcessor } from './service.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger('zocket-image-processor', config.log.level);

@@ -36,7 +36,7 @@ import {
 } from '@zocket/testkit';
 import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { loadConfig, type ProcessorConfig } from '../config.js';
-import { createProcessor, type Processor } from '../processor.js';
+import { createProcessor, type Processor } from '../service.js';
 
 /** A loopback HTTP server whose routes the test sets; counts every request it receives. */
 export interface ImageServer {
