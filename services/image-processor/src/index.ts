@@ -5,4 +5,4 @@ export {
   processImage,
   type VariantProfile,
 } from './image-pipeline.js';
-export { resolveProfile } from './processor-context.js';
+export { resolveProfile } from './context.js';

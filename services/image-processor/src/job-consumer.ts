@@ -2,7 +2,7 @@ import { HEADERS } from '@zocket/contracts';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { handleJob } from './job-handler.js';
 import { headerValue } from './kafka-headers.js';
-import type { ProcessorContext } from './processor-context.js';
+import type { ProcessorContext } from './context.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 

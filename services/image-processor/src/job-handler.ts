@@ -12,7 +12,7 @@ import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './fa
 import { processImage } from './image-pipeline.js';
 import { attemptOf, headerValue } from './kafka-headers.js';
 import type { JobOutcome } from './observability/metrics.js';
-import type { ProcessorContext } from './processor-context.js';
+import type { ProcessorContext } from './context.js';
 import { getSourceObject, putVariants } from './s3-store.js';
 import { safeFetch } from './safe-fetch.js';
 
