@@ -14,7 +14,7 @@ import { attemptOf, headerValue } from './kafka-headers.js';
 import type { JobOutcome } from './observability/metrics.js';
 import type { ProcessorContext } from './context.js';
 import { getSourceObject, putVariants } from './s3-store.js';
-import { safeFetch } from './safe-fetch.js';
+import { safeFetch } from './fetch/safe-fetch.js';
 
 /** A message as the consumer received it. */
 export interface JobMessage {

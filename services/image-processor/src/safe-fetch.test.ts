@@ -13,7 +13,7 @@ import {
   parseAllowlist,
   type SafeFetchOptions,
   safeFetch,
-} from './safe-fetch.js';
+} from './fetch/safe-fetch.js';
 
 interface TestServer {
   port: number;
