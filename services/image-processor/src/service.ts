@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { Logger } from '@zocket/service-kit';
 import sharp from 'sharp';
 import type { ProcessorConfig } from './config.js';
+import { createProcessorContext, type ProcessorContext } from './context.js';
 import { createOpsServer } from './http-server.js';
 import { ImageJobConsumer } from './job-consumer.js';
-import { createProcessorContext, type ProcessorContext } from './context.js';
 
 /** One image-processor process: consumer group member plus ops HTTP server. */
 export interface Processor extends AsyncDisposable {

@@ -3,7 +3,7 @@ import { topicNames } from '@zocket/contracts';
 import { createKafka, PRODUCER_OPTIONS } from '@zocket/service-kit';
 import { logLevel } from 'kafkajs';
 import { loadConfig } from '../config.js';
-import { replayDlq } from '../dlq-replay.js';
+import { replayDlq } from '../dlq/dlq-replay.js';
 
 const USAGE = `usage: npm run dlq:replay -- [--error-code CODE] [--product ID] [--image ID] [--dry-run] [--group ID]
 
