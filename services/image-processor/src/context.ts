@@ -13,8 +13,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import { CacheInvalidator } from './cache-invalidator.js';
 import type { ProcessorConfig } from './config.js';
 import { type Allowlist, parseAllowlist } from './fetch/safe-fetch.js';
-import { DEFAULT_PROFILE, type VariantProfile } from './image-pipeline.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
+import { DEFAULT_PROFILE, type VariantProfile } from './pipeline/image-pipeline.js';
 
 /** Everything a job needs; built once by the composition root. */
 export interface ProcessorContext {

@@ -17,7 +17,7 @@ import {
   type VariantOutput,
   type VariantProfile,
   variantWidths,
-} from './image-pipeline.js';
+} from './pipeline/image-pipeline.js';
 
 type Rgb = readonly [number, number, number];
 const RED: Rgb = [220, 30, 30];

@@ -5,4 +5,4 @@ export {
   type ProcessedImage,
   processImage,
   type VariantProfile,
-} from './image-pipeline.js';
+} from './pipeline/image-pipeline.js';

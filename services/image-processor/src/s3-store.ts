@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { ImageVariant } from '@zocket/contracts';
 import { SourceMissingError } from './failure-policy.js';
 import { FetchError } from './fetch/safe-fetch.js';
-import type { VariantOutput } from './image-pipeline.js';
+import type { VariantOutput } from './pipeline/image-pipeline.js';
 
 export interface StoreConfig {
   bucket: string;

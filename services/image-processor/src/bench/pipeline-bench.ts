@@ -14,7 +14,7 @@ import {
   processImage,
   type VariantFormat,
   type VariantProfile,
-} from '../image-pipeline.js';
+} from '../pipeline/image-pipeline.js';
 
 interface RunResult {
   label: string;
