@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import type { ProcessorConfig } from './config.js';
 import { createProcessorContext, type ProcessorContext } from './context.js';
 import { createOpsServer } from './http-server.js';
-import { ImageJobConsumer } from './job-consumer.js';
+import { ImageJobConsumer } from './jobs/job-consumer.js';
 
 /** One image-processor process: consumer group member plus ops HTTP server. */
 export interface Processor extends AsyncDisposable {
