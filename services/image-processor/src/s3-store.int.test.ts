@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { testS3Client, testServices, uniqueName } from '@zocket/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SourceMissingError } from './failure-policy.js';
 import { FetchError } from './fetch/safe-fetch.js';
+import { SourceMissingError } from './jobs/failure-policy.js';
 import { getSourceObject } from './s3-store.js';
 
 describe('getSourceObject against the real S3 server', () => {
