@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HEADERS, parseImageJobEvent, type Topics } from '@zocket/contracts';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
-import { headerValue } from '../kafka-headers.js';
+import { headerValue } from '../jobs/kafka-headers.js';
 
 export interface ReplayFilter {
   errorCode?: string;

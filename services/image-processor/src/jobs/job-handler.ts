@@ -10,11 +10,11 @@ import { completeImageJob, failImageJob, findImageByJob, startImageJob } from '@
 import type { IHeaders, Message } from 'kafkajs';
 import type { ProcessorContext } from '../context.js';
 import { safeFetch } from '../fetch/safe-fetch.js';
-import { attemptOf, headerValue } from '../kafka-headers.js';
 import type { JobOutcome } from '../observability/metrics.js';
 import { processImage } from '../pipeline/image-pipeline.js';
 import { getSourceObject, putVariants } from '../s3-store.js';
 import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './failure-policy.js';
+import { attemptOf, headerValue } from './kafka-headers.js';
 
 /** A message as the consumer received it. */
 export interface JobMessage {
