@@ -10,7 +10,7 @@ import {
 } from '@zocket/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheInvalidator } from './cache-invalidator.js';
+import { CacheInvalidator } from './cache/cache-invalidator.js';
 
 describe('CacheInvalidator against real Redis', () => {
   const keys = cacheKeys(testKeyPrefix('invalidator'));

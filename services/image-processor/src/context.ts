@@ -10,7 +10,7 @@ import {
 } from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
-import { CacheInvalidator } from './cache-invalidator.js';
+import { CacheInvalidator } from './cache/cache-invalidator.js';
 import type { ProcessorConfig } from './config.js';
 import { type Allowlist, parseAllowlist } from './fetch/safe-fetch.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
