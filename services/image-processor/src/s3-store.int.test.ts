@@ -3,7 +3,7 @@ import { testS3Client, testServices, uniqueName } from '@zocket/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FetchError } from './fetch/safe-fetch.js';
 import { SourceMissingError } from './jobs/failure-policy.js';
-import { getSourceObject } from './s3-store.js';
+import { getSourceObject } from './s3/s3-store.js';
 
 describe('getSourceObject against the real S3 server', () => {
   const { s3: settings } = testServices();

@@ -12,7 +12,7 @@ import type { ProcessorContext } from '../context.js';
 import { safeFetch } from '../fetch/safe-fetch.js';
 import type { JobOutcome } from '../observability/metrics.js';
 import { processImage } from '../pipeline/image-pipeline.js';
-import { getSourceObject, putVariants } from '../s3-store.js';
+import { getSourceObject, putVariants } from '../s3/s3-store.js';
 import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './failure-policy.js';
 import { attemptOf, headerValue } from './kafka-headers.js';
 
