@@ -3,8 +3,8 @@ import type { Logger } from '@zocket/service-kit';
 import sharp from 'sharp';
 import type { ProcessorConfig } from './config.js';
 import { createProcessorContext, type ProcessorContext } from './context.js';
-import { createOpsServer } from './http-server.js';
 import { ImageJobConsumer } from './jobs/job-consumer.js';
+import { createOpsServer } from './observability/ops-server.js';
 
 /** One image-processor process: consumer group member plus ops HTTP server. */
 export interface Processor extends AsyncDisposable {
