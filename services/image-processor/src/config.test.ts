@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { resolveProfile } from './context.js';
 import { DEFAULT_PROFILE } from './pipeline/image-pipeline.js';
+import { resolveProfile } from './pipeline/profile.js';
 
 describe('loadConfig', () => {
   it('works with an empty environment and yields the default profile', () => {

@@ -14,7 +14,8 @@ import { CacheInvalidator } from './cache/cache-invalidator.js';
 import type { ProcessorConfig } from './config.js';
 import { type Allowlist, parseAllowlist } from './fetch/safe-fetch.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
-import { DEFAULT_PROFILE, type VariantProfile } from './pipeline/image-pipeline.js';
+import type { VariantProfile } from './pipeline/image-pipeline.js';
+import { resolveProfile } from './pipeline/profile.js';
 
 /** Everything a job needs; built once by the composition root. */
 export interface ProcessorContext {
@@ -32,25 +33,6 @@ export interface ProcessorContext {
   cacheKeys: CacheKeys;
   profile: VariantProfile;
   allowlist: Allowlist;
-}
-
-/** The variant profile: defaults from the pipeline, overridden field by field from config. */
-export function resolveProfile(images: ProcessorConfig['images']['profile']): VariantProfile {
-  const { overrides } = images;
-  return {
-    version: images.version,
-    widths: images.widths,
-    maxWidth: images.maxWidth,
-    formats: images.formats,
-    webp: {
-      quality: overrides.webp.quality ?? DEFAULT_PROFILE.webp.quality,
-      effort: overrides.webp.effort ?? DEFAULT_PROFILE.webp.effort,
-    },
-    avif: {
-      quality: overrides.avif.quality ?? DEFAULT_PROFILE.avif.quality,
-      effort: overrides.avif.effort ?? DEFAULT_PROFILE.avif.effort,
-    },
-  };
 }
 
 export function createProcessorContext(config: ProcessorConfig, logger: Logger): ProcessorContext {
