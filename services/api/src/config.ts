@@ -1,4 +1,4 @@
-import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/service-kit';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
