@@ -11,6 +11,11 @@ export { migrationProvider } from './migrations/index.js';
 export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { createDb, type Db, type DbOptions } from './pool.js';
 export {
+  hasImageChangesAfter,
+  purgeImageTombstones,
+  readImageChanges,
+} from './queries/image-changes.js';
+export {
   completeImageJob,
   failImageJob,
   findImageByJob,
@@ -45,9 +50,19 @@ export {
   touchProduct,
   updateProductFields,
 } from './queries/products.js';
+export {
+  countPendingUploads,
+  expireUploads,
+  findOwnedUpload,
+  insertUpload,
+  markUploadCompleted,
+  markUploadRejected,
+  type NewUpload,
+} from './queries/uploads.js';
 export { ensureUser } from './queries/users.js';
 export type { Database } from './schema/database.js';
 export type { OutboxRow, OutboxTable } from './schema/outbox.table.js';
 export type { ProductImageRow, ProductImagesTable } from './schema/product-images.table.js';
 export type { ProductRow, ProductsTable } from './schema/products.table.js';
+export type { UploadRow, UploadStatus, UploadsTable } from './schema/uploads.table.js';
 export type { UserRow, UsersTable } from './schema/users.table.js';
