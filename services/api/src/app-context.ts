@@ -6,8 +6,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { type Authenticator, createAuthenticator } from './auth/authenticator.js';
 import { ProductCache } from './cache/product-cache.js';
 import type { ApiConfig } from './config.js';
+import { ChangeHub } from './live/change-hub.js';
+import { LiveStreams } from './live/live-streams.js';
+import { SubscriptionLimits } from './live/subscription-limits.js';
 import type { Logger } from './observability/logger.js';
 import { type ApiMetrics, createApiMetrics } from './observability/metrics.js';
+import { createUploadPresigner, type UploadPresigner } from './uploads/presign.js';
 
 /** Everything a request or background task needs; built once by the composition root. */
 export interface AppContext {
@@ -21,6 +25,16 @@ export interface AppContext {
   topics: Topics;
   s3: S3Client;
   authenticate: Authenticator;
+  presigner: UploadPresigner;
+  live: {
+    hub: ChangeHub;
+    limits: SubscriptionLimits;
+    streams: LiveStreams;
+    pollIntervalMs: number;
+    /** Aborted first on shutdown: subscriptions end and their clients resume elsewhere. */
+    shutdown: AbortSignal;
+    stop(): void;
+  };
 }
 
 export function createAppContext(config: ApiConfig, logger: Logger): AppContext {
@@ -48,6 +62,14 @@ export function createAppContext(config: ApiConfig, logger: Logger): AppContext 
       secretAccessKey: config.s3.secretAccessKey,
     },
   });
+  const shutdown = new AbortController();
+  const streams = new LiveStreams(config.live.maxDurationMs);
+  const hub = new ChangeHub(
+    config.redis.url,
+    cacheKeys(config.redis.keyPrefix).productChanges,
+    metrics,
+    logger,
+  );
   return {
     config,
     logger,
@@ -65,5 +87,22 @@ export function createAppContext(config: ApiConfig, logger: Logger): AppContext 
     topics: topicNames(config.kafka.topicPrefix),
     s3,
     authenticate: createAuthenticator(config.auth),
+    presigner: createUploadPresigner(config),
+    live: {
+      hub,
+      limits: new SubscriptionLimits({
+        maxTotal: config.live.maxSubscriptions,
+        maxPerUser: config.live.maxPerUser,
+        maxPerConnection: config.live.maxPerConnection,
+      }),
+      streams,
+      pollIntervalMs: config.live.pollIntervalMs,
+      shutdown: shutdown.signal,
+      stop() {
+        shutdown.abort();
+        streams.closeAll();
+        hub.stop();
+      },
+    },
   };
 }

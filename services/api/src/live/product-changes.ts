@@ -1,0 +1,94 @@
+import { tracked } from '@trpc/server';
+import { AppError, type ImageChange, type OnProductChangeInput } from '@zocket/contracts';
+import {
+  DatabaseUnavailableError,
+  findProduct,
+  hasImageChangesAfter,
+  readImageChanges,
+} from '@zocket/db';
+import type { AppContext } from '../app-context.js';
+
+/** Changes read at once; a longer backlog is read in several rounds. */
+const PAGE = 500;
+
+export interface Subscriber {
+  /** Limit key: `user:<subject>` or `addr:<client address>`. */
+  userKey: string;
+  connectionKey: string;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * `products.onChange`: the current state of every image (without `lastEventId`), then every change
+ * after it, each tracked by its change sequence number. PostgreSQL is the source of truth; the
+ * doorbell (or, without Redis, the poll) only says when to read again.
+ */
+export async function* productChanges(
+  ctx: AppContext,
+  subscriber: Subscriber,
+  input: OnProductChangeInput,
+  requestSignal: AbortSignal | undefined,
+) {
+  const { live, db } = ctx;
+  if (live.shutdown.aborted) {
+    // Retryable: the client reconnects, to another replica, by its last event id.
+    throw new AppError('UNAVAILABLE', 'this server is shutting down');
+  }
+  const signal = AbortSignal.any([live.shutdown, ...(requestSignal ? [requestSignal] : [])]);
+  const release = live.limits.acquire(subscriber.userKey, subscriber.connectionKey);
+  ctx.metrics.liveSubscriptions.inc();
+  const doorbell = live.hub.listen(input.productId);
+  try {
+    if ((await findProduct(db, input.productId)) === undefined) {
+      throw new AppError('NOT_FOUND', `product ${input.productId} not found`);
+    }
+    let last: number;
+    if (input.lastEventId === undefined || input.lastEventId === null) {
+      const snapshot = await readImageChanges(db, input.productId, undefined, PAGE);
+      for (const change of snapshot.changes) yield tracked(String(change.changeSeq), change);
+      last = snapshot.through;
+    } else {
+      last = Number(input.lastEventId);
+    }
+    while (!signal.aborted) {
+      let changes: ImageChange[] = [];
+      try {
+        if (await hasImageChangesAfter(db, input.productId, last)) {
+          ({ changes } = await readImageChanges(db, input.productId, last, PAGE));
+        }
+      } catch (error) {
+        if (!(error instanceof DatabaseUnavailableError)) throw error;
+        ctx.logger.warn({ err: error }, 'live read failed; trying again');
+        await sleep(live.pollIntervalMs, signal);
+        continue;
+      }
+      for (const change of changes) {
+        last = change.changeSeq;
+        yield tracked(String(change.changeSeq), change);
+      }
+      if (changes.length === PAGE) continue;
+      if (
+        changes.some((c) => c.image === null) &&
+        (await findProduct(db, input.productId)) === undefined
+      ) {
+        return; // the product was deleted: nothing more will happen to it
+      }
+      await doorbell.wait(live.pollIntervalMs, signal);
+    }
+  } finally {
+    doorbell.close();
+    ctx.metrics.liveSubscriptions.dec();
+    release();
+  }
+}
