@@ -12,6 +12,7 @@ export { createOutboxListener, type OutboxListener } from './outbox-listener.js'
 export { createDb, type Db, type DbOptions } from './pool.js';
 export {
   hasImageChangesAfter,
+  latestImageChanges,
   purgeImageTombstones,
   readImageChanges,
 } from './queries/image-changes.js';

@@ -5,6 +5,7 @@ import { migrateToLatest } from '../src/migrate.js';
 import { createDb, type Db } from '../src/pool.js';
 import {
   hasImageChangesAfter,
+  latestImageChanges,
   purgeImageTombstones,
   readImageChanges,
 } from '../src/queries/image-changes.js';
@@ -95,6 +96,11 @@ describe('image change feed (change_seq) against real PostgreSQL', () => {
     expect(again.changes.every((c) => c.image !== null)).toBe(true);
     expect(again.through).toBe(Math.max(...changes.map((c) => c.changeSeq)));
     expect(await purgeImageTombstones(db, 3600)).toBe(0);
+    // The poll's view: the newest number, a removal included; 0 for a product without images.
+    const empty = await newProduct([]);
+    const latest = await latestImageChanges(db, [id, empty.id]);
+    expect(latest.get(id)).toBe(again.through);
+    expect(latest.get(empty.id)).toBe(0);
   });
 
   it('never returns a later number while an earlier one of the product is uncommitted', async () => {

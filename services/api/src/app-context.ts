@@ -30,7 +30,6 @@ export interface AppContext {
     hub: ChangeHub;
     limits: SubscriptionLimits;
     streams: LiveStreams;
-    pollIntervalMs: number;
     /** Aborted first on shutdown: subscriptions end and their clients resume elsewhere. */
     shutdown: AbortSignal;
     stop(): void;
@@ -67,6 +66,8 @@ export function createAppContext(config: ApiConfig, logger: Logger): AppContext 
   const hub = new ChangeHub(
     config.redis.url,
     cacheKeys(config.redis.keyPrefix).productChanges,
+    db,
+    config.live.pollIntervalMs,
     metrics,
     logger,
   );
@@ -96,7 +97,6 @@ export function createAppContext(config: ApiConfig, logger: Logger): AppContext 
         maxPerConnection: config.live.maxPerConnection,
       }),
       streams,
-      pollIntervalMs: config.live.pollIntervalMs,
       shutdown: shutdown.signal,
       stop() {
         shutdown.abort();

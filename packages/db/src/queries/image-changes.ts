@@ -96,6 +96,23 @@ export function readImageChanges(
   );
 }
 
+/**
+ * The newest change number of each product (removals included; 0 when it never had an image).
+ * One query for every product a process watches: the live poll fallback.
+ */
+export function latestImageChanges(db: Conn, productIds: readonly string[]) {
+  return withDbErrors(async () => {
+    if (productIds.length === 0) return new Map<string, number>();
+    const { rows } = await sql<{ product_id: string; seq: string | null }>`
+      SELECT p.id AS product_id, greatest(
+        (SELECT max(change_seq) FROM product_images WHERE product_id = p.id),
+        (SELECT max(change_seq) FROM product_image_tombstones WHERE product_id = p.id)
+      ) AS seq
+      FROM unnest(${[...productIds]}::uuid[]) AS p(id)`.execute(db);
+    return new Map(rows.map((r) => [r.product_id, r.seq === null ? 0 : seq(r.seq)]));
+  });
+}
+
 /** Deletes tombstones older than `olderThanSeconds`; returns how many. */
 export function purgeImageTombstones(db: Conn, olderThanSeconds: number): Promise<number> {
   return withDbErrors(async () => {

@@ -1,3 +1,4 @@
+import { type Db, latestImageChanges } from '@zocket/db';
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import type { ApiMetrics } from '../observability/metrics.js';
@@ -17,11 +18,17 @@ export interface Doorbell {
 export class ChangeHub {
   private readonly subscriber: Redis;
   private readonly listeners = new Map<string, Set<() => void>>();
+  /** The newest change number the poll saw per watched product. */
+  private readonly polled = new Map<string, number>();
   private wasReady = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
 
   constructor(
     redisUrl: string,
     private readonly channel: string,
+    private readonly db: Db,
+    private readonly pollIntervalMs: number,
     private readonly metrics: ApiMetrics,
     private readonly logger: Logger,
   ) {
@@ -47,6 +54,8 @@ export class ChangeHub {
   }
 
   async start(): Promise<void> {
+    this.pollTimer ??= setInterval(() => void this.poll(), this.pollIntervalMs);
+    this.pollTimer.unref();
     try {
       await this.subscriber.connect();
       await this.subscriber.subscribe(this.channel);
@@ -61,7 +70,30 @@ export class ChangeHub {
   }
 
   stop(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
     this.subscriber.disconnect();
+  }
+
+  /** Rings the products whose newest change number moved since the last poll. */
+  async poll(): Promise<void> {
+    if (this.polling || this.listeners.size === 0) return;
+    this.polling = true;
+    try {
+      const latest = await latestImageChanges(this.db, [...this.listeners.keys()]);
+      for (const [productId, seq] of latest) {
+        const before = this.polled.get(productId);
+        this.polled.set(productId, seq);
+        // First sight: the subscription may have read before a change the poll now sees.
+        if (seq !== before) {
+          for (const ring of this.listeners.get(productId) ?? []) ring();
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'live poll failed');
+    } finally {
+      this.polling = false;
+    }
   }
 
   /** Registers a doorbell for `productId`; register before reading so no ring is lost. */
@@ -100,7 +132,10 @@ export class ChangeHub {
       close: () => {
         const current = this.listeners.get(productId);
         current?.delete(ring);
-        if (current?.size === 0) this.listeners.delete(productId);
+        if (current?.size === 0) {
+          this.listeners.delete(productId);
+          this.polled.delete(productId);
+        }
       },
     };
   }

@@ -10,6 +10,10 @@ import type { AppContext } from '../app-context.js';
 
 /** Changes read at once; a longer backlog is read in several rounds. */
 const PAGE = 500;
+/** A subscription reads again at least this often even if no doorbell rang (a safety net). */
+const SAFETY_READ_MS = 60_000;
+/** Wait after a failed read before the next. */
+const RETRY_MS = 1_000;
 
 export interface Subscriber {
   /** Limit key: `user:<subject>` or `addr:<client address>`. */
@@ -32,7 +36,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * `products.onChange`: the current state of every image (without `lastEventId`), then every change
  * after it, each tracked by its change sequence number. PostgreSQL is the source of truth; the
- * doorbell (or, without Redis, the poll) only says when to read again.
+ * doorbell (Redis, or the hub's poll) only says when to read again.
  */
 export async function* productChanges(
   ctx: AppContext,
@@ -70,7 +74,7 @@ export async function* productChanges(
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;
         ctx.logger.warn({ err: error }, 'live read failed; trying again');
-        await sleep(live.pollIntervalMs, signal);
+        await sleep(RETRY_MS, signal);
         continue;
       }
       for (const change of changes) {
@@ -84,7 +88,7 @@ export async function* productChanges(
       ) {
         return; // the product was deleted: nothing more will happen to it
       }
-      await doorbell.wait(live.pollIntervalMs, signal);
+      await doorbell.wait(SAFETY_READ_MS, signal);
     }
   } finally {
     doorbell.close();
