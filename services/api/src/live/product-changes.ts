@@ -49,34 +49,46 @@ export async function* productChanges(
     // Retryable: the client reconnects, to another replica, by its last event id.
     throw new AppError('UNAVAILABLE', 'this server is shutting down');
   }
-  const signal = AbortSignal.any([live.shutdown, ...(requestSignal ? [requestSignal] : [])]);
+  // One listener instead of AbortSignal.any: thousands of idle subscriptions each keep one.
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  live.shutdown.addEventListener('abort', abort, { once: true });
+  requestSignal?.addEventListener('abort', abort, { once: true });
+  const signal = stop.signal;
   const release = live.limits.acquire(subscriber.userKey, subscriber.connectionKey);
   ctx.metrics.liveSubscriptions.inc();
   const doorbell = live.hub.listen(input.productId);
+  /** Runs a read, again after a pause while PostgreSQL is unavailable (a reconnect storm, say). */
+  const read = async <T>(run: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof DatabaseUnavailableError) || signal.aborted) throw error;
+        ctx.logger.warn({ err: error }, 'live read failed; trying again');
+        await sleep(RETRY_MS, signal);
+      }
+    }
+  };
   try {
-    if ((await findProduct(db, input.productId)) === undefined) {
+    if ((await read(() => findProduct(db, input.productId))) === undefined) {
       throw new AppError('NOT_FOUND', `product ${input.productId} not found`);
     }
     let last: number;
     if (input.lastEventId === undefined || input.lastEventId === null) {
-      const snapshot = await readImageChanges(db, input.productId, undefined, PAGE);
+      const snapshot = await read(() => readImageChanges(db, input.productId, undefined, PAGE));
       for (const change of snapshot.changes) yield tracked(String(change.changeSeq), change);
       last = snapshot.through;
     } else {
       last = Number(input.lastEventId);
     }
     while (!signal.aborted) {
-      let changes: ImageChange[] = [];
-      try {
-        if (await hasImageChangesAfter(db, input.productId, last)) {
-          ({ changes } = await readImageChanges(db, input.productId, last, PAGE));
-        }
-      } catch (error) {
-        if (!(error instanceof DatabaseUnavailableError)) throw error;
-        ctx.logger.warn({ err: error }, 'live read failed; trying again');
-        await sleep(RETRY_MS, signal);
-        continue;
-      }
+      const after = last;
+      const { changes } = await read(async () =>
+        (await hasImageChangesAfter(db, input.productId, after))
+          ? readImageChanges(db, input.productId, after, PAGE)
+          : { changes: [] as ImageChange[] },
+      );
       for (const change of changes) {
         last = change.changeSeq;
         yield tracked(String(change.changeSeq), change);
@@ -84,13 +96,15 @@ export async function* productChanges(
       if (changes.length === PAGE) continue;
       if (
         changes.some((c) => c.image === null) &&
-        (await findProduct(db, input.productId)) === undefined
+        (await read(() => findProduct(db, input.productId))) === undefined
       ) {
         return; // the product was deleted: nothing more will happen to it
       }
       await doorbell.wait(SAFETY_READ_MS, signal);
     }
   } finally {
+    live.shutdown.removeEventListener('abort', abort);
+    requestSignal?.removeEventListener('abort', abort);
     doorbell.close();
     ctx.metrics.liveSubscriptions.dec();
     release();
