@@ -20,7 +20,8 @@ export class LiveStreams {
     let end: () => void = () => {};
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        const timer = setTimeout(() => end(), this.maxDurationMs);
+        // ±10 %, so streams opened together (after a deploy, say) do not all reconnect together.
+        const timer = setTimeout(() => end(), this.maxDurationMs * (0.9 + Math.random() * 0.2));
         end = () => {
           if (!this.open.delete(end)) return;
           clearTimeout(timer);
