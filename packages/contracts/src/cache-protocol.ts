@@ -14,6 +14,8 @@ export function cacheKeys(prefix = 'zocket') {
     product: (productId: string) => `${prefix}:product:v1:${productId}`,
     /** Bumped by every invalidation; a reader may only fill the cache if it has not moved. */
     productGeneration: (productId: string) => `${prefix}:product-gen:${productId}`,
+    /** Pub/sub channel: a product id is published after each invalidation (the live doorbell). */
+    productChanges: `${prefix}:product-changed`,
   };
 }
 export type CacheKeys = ReturnType<typeof cacheKeys>;
@@ -42,11 +44,17 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
   return 1
 end
 return 0`,
-  /** KEYS[1]=value key, KEYS[2]=generation key; ARGV[1]=generation ttl seconds. */
+  /**
+   * KEYS[1]=value key, KEYS[2]=generation key; ARGV[1]=generation ttl seconds; optional
+   * ARGV[2]=changes channel, ARGV[3]=product id: rings the live-status doorbell in the same step,
+   * so every writer that invalidates (API and processor, retried until Redis confirms) also rings.
+   */
   invalidate: `
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
-return redis.call('DEL', KEYS[1])`,
+local deleted = redis.call('DEL', KEYS[1])
+if ARGV[2] then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return deleted`,
 } as const;
 
 /** Generations outlive any read by far; they only expire so deleted products leave nothing. */
@@ -69,5 +77,7 @@ export async function invalidateCachedProduct(
     keys.product(productId),
     keys.productGeneration(productId),
     CACHE_GENERATION_TTL_SECONDS,
+    keys.productChanges,
+    productId,
   );
 }

@@ -36,6 +36,13 @@ export {
 } from './image-formats.js';
 export { eventJsonSchemas } from './json-schemas.js';
 export {
+  type ImageChange,
+  imageChangeSchema,
+  lastEventIdSchema,
+  type OnProductChangeInput,
+  onProductChangeInput,
+} from './live.js';
+export {
   amountMinorSchema,
   currencySchema,
   MAX_AMOUNT_MINOR,
@@ -77,3 +84,12 @@ export {
   updateProductInput,
 } from './products.js';
 export { HEADERS, TOPICS, type Topics, topicNames } from './topics.js';
+export {
+  type CompleteUploadInput,
+  type CreateUploadInput,
+  completeUploadInput,
+  createUploadInput,
+  UPLOAD_CONTENT_TYPES,
+  type UploadTicket,
+  uploadTicketSchema,
+} from './uploads.js';

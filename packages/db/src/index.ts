@@ -1,8 +1,15 @@
 /* Only what other workspaces use; the package's own tests import its modules directly. */
+export { DatabaseUnavailableError } from './errors.js';
 export { migrateToLatest } from './migrate.js';
 export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { createDb, type Db } from './pool.js';
 export { decodeCursor } from './queries/cursor.js';
+export {
+  hasImageChangesAfter,
+  latestImageChanges,
+  purgeImageTombstones,
+  readImageChanges,
+} from './queries/image-changes.js';
 export {
   claimOutboxBatch,
   insertOutboxMessages,
@@ -32,5 +39,14 @@ export {
   touchProduct,
   updateProductFields,
 } from './queries/products.js';
+export {
+  countPendingUploads,
+  expireUploads,
+  findOwnedUpload,
+  insertUpload,
+  markUploadCompleted,
+  markUploadRejected,
+  type NewUpload,
+} from './queries/uploads.js';
 export { ensureUser } from './queries/users.js';
 export type { OutboxRow } from './schema/outbox.table.js';

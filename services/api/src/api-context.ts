@@ -7,7 +7,11 @@ import type { Kafka } from 'kafkajs';
 import { type Authenticator, createAuthenticator } from './auth/authenticator.js';
 import { ProductCache } from './cache/product-cache.js';
 import type { ApiConfig } from './config.js';
+import { ChangeHub } from './live/change-hub.js';
+import { LiveStreams } from './live/live-streams.js';
+import { SubscriptionLimits } from './live/subscription-limits.js';
 import { type ApiMetrics, createApiMetrics } from './observability/metrics.js';
+import { createUploadPresigner, type UploadPresigner } from './uploads/presign.js';
 
 /** Everything a request or background task needs; built once by the composition root. */
 export interface ApiContext {
@@ -21,6 +25,15 @@ export interface ApiContext {
   topics: Topics;
   s3: S3Client;
   authenticate: Authenticator;
+  presigner: UploadPresigner;
+  live: {
+    hub: ChangeHub;
+    limits: SubscriptionLimits;
+    streams: LiveStreams;
+    /** Aborted first on shutdown: subscriptions end and their clients resume elsewhere. */
+    shutdown: AbortSignal;
+    stop(): void;
+  };
 }
 
 export function createApiContext(config: ApiConfig, logger: Logger): ApiContext {
@@ -38,6 +51,16 @@ export function createApiContext(config: ApiConfig, logger: Logger): ApiContext 
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
   const s3 = createS3Client(config.s3);
+  const shutdown = new AbortController();
+  const streams = new LiveStreams(config.live.maxDurationMs);
+  const hub = new ChangeHub(
+    config.redis.url,
+    cacheKeys(config.redis.keyPrefix).productChanges,
+    db,
+    config.live.pollIntervalMs,
+    metrics,
+    logger,
+  );
   return {
     config,
     logger,
@@ -55,5 +78,21 @@ export function createApiContext(config: ApiConfig, logger: Logger): ApiContext 
     topics: topicNames(config.kafka.topicPrefix),
     s3,
     authenticate: createAuthenticator(config.auth),
+    presigner: createUploadPresigner(config),
+    live: {
+      hub,
+      limits: new SubscriptionLimits({
+        maxTotal: config.live.maxSubscriptions,
+        maxPerUser: config.live.maxPerUser,
+        maxPerConnection: config.live.maxPerConnection,
+      }),
+      streams,
+      shutdown: shutdown.signal,
+      stop() {
+        shutdown.abort();
+        streams.closeAll();
+        hub.stop();
+      },
+    },
   };
 }

@@ -4,12 +4,14 @@ import { type ApiContext, createApiContext } from './api-context.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
+import { UploadJanitor } from './uploads/upload-janitor.js';
 
 /** The API process: HTTP server plus outbox relay. create -> start -> stop. */
 export interface Api extends AsyncDisposable {
   ctx: ApiContext;
   httpApp: ReturnType<typeof createHttpApp>;
   relay: OutboxRelay;
+  janitor: UploadJanitor;
   /** The bound port (useful with PORT=0). */
   port: () => number;
   start(): Promise<void>;
@@ -27,13 +29,25 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     metrics: ctx.metrics,
     config: config.outbox,
   });
+  const janitor = new UploadJanitor({
+    db: ctx.db,
+    s3: ctx.s3,
+    bucket: config.s3.bucket,
+    logger,
+    intervalMs: config.uploads.janitorIntervalMs,
+    tombstoneRetentionSeconds: config.live.tombstoneRetentionSeconds,
+  });
   let server: ServerType | undefined;
   let boundPort = config.http.port;
   let stopping: Promise<void> | undefined;
 
   const stop = () => {
     stopping ??= (async () => {
-      // Stop accepting, let in-flight requests finish (bounded), then the relay, then the pools.
+      // End live streams first (their clients resume elsewhere by last event id), stop
+      // accepting, let in-flight requests finish (bounded), then the relay, then the pools.
+      ctx.live.stop();
+      // Let the ended streams flush, so their connections are idle when the server closes.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       if (server !== undefined) {
         const s = server;
         await new Promise<void>((resolve) => {
@@ -49,8 +63,10 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
         });
       }
       await relay.stop();
+      await janitor.stop();
       ctx.redis.disconnect();
       ctx.s3.destroy();
+      ctx.presigner.destroy();
       await ctx.db.destroy();
       logger.info('api stopped');
     })();
@@ -61,6 +77,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     ctx,
     httpApp,
     relay,
+    janitor,
     port: () => boundPort,
     async start() {
       if (config.auth.jwtSecret === DEV_JWT_SECRET) {
@@ -81,7 +98,9 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
         );
         server.once('error', reject);
       });
+      await ctx.live.hub.start();
       relay.start();
+      janitor.start();
       logger.info({ host: config.http.host, port: boundPort }, 'api listening');
     },
     stop,

@@ -25,6 +25,18 @@ const envSchema = z.object({
   UPLOAD_MAX_REQUEST_BYTES: envInt(1024).default(50 * MiB),
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(10_000),
   TRPC_MAX_BATCH_SIZE: envInt(1).max(1000).default(10),
+  S3_PUBLIC_ENDPOINT: z.url().optional(),
+  UPLOAD_URL_TTL_SECONDS: envInt(1)
+    .max(7 * 24 * 3600)
+    .default(600),
+  UPLOAD_MAX_PENDING_PER_USER: envInt(1).default(20),
+  UPLOAD_JANITOR_INTERVAL_MS: envInt(100).default(60_000),
+  LIVE_POLL_INTERVAL_MS: envInt(50).default(5_000),
+  LIVE_MAX_DURATION_MS: envInt(1_000).default(15 * 60_000),
+  LIVE_MAX_SUBSCRIPTIONS: envInt(1).default(10_000),
+  LIVE_MAX_SUBSCRIPTIONS_PER_USER: envInt(1).default(20),
+  LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: envInt(1).default(20),
+  LIVE_TOMBSTONE_RETENTION_SECONDS: envInt(60).default(86_400),
 });
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
@@ -81,6 +93,18 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,
       maxFiles: e.UPLOAD_MAX_FILES,
       maxRequestBytes: e.UPLOAD_MAX_REQUEST_BYTES,
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? e.S3_ENDPOINT,
+      urlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
+      maxPendingPerUser: e.UPLOAD_MAX_PENDING_PER_USER,
+      janitorIntervalMs: e.UPLOAD_JANITOR_INTERVAL_MS,
+    },
+    live: {
+      pollIntervalMs: e.LIVE_POLL_INTERVAL_MS,
+      maxDurationMs: e.LIVE_MAX_DURATION_MS,
+      maxSubscriptions: e.LIVE_MAX_SUBSCRIPTIONS,
+      maxPerUser: e.LIVE_MAX_SUBSCRIPTIONS_PER_USER,
+      maxPerConnection: e.LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      tombstoneRetentionSeconds: e.LIVE_TOMBSTONE_RETENTION_SECONDS,
     },
   };
 }

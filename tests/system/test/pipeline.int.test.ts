@@ -23,7 +23,7 @@ import { SignJWT } from 'jose';
 import { Kafka } from 'kafkajs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createZocketClient } from '../src/client-example.js';
+import { createZocketClient, uploadImage, whenReady } from '../src/client-example.js';
 import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
 
 const SECRET = 'system-test-secret-0123456789abcdef';
@@ -154,18 +154,24 @@ describe('the whole system, as separate processes', () => {
     await database?.drop();
   });
 
-  const waitReady = (id: string, count: number, timeoutMs = 120_000) =>
-    waitFor(
-      async () => {
-        const product = await client.products.byId.query({ id });
-        const failed = product.images.find((i) => i.status === 'failed');
-        if (failed !== undefined) throw new Error(`image failed: ${failed.failureReason}`);
-        return product.images.length === count && product.images.every((i) => i.status === 'ready')
-          ? product
-          : undefined;
-      },
-      { timeoutMs, intervalMs: 300, what: `${count} ready images on ${id}` },
-    );
+  /** Waits for the images through the live subscription, then reads the product once. */
+  const waitReady = async (id: string, count: number, timeoutMs = 120_000) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${count} images on ${id} not ready within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const images = await Promise.race([whenReady(client, id, count), timeout]);
+      const product = await client.products.byId.query({ id });
+      expect(product.images).toEqual(images);
+      return product;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   async function expectVariantsServed(product: Product) {
     for (const image of product.images) {
@@ -208,9 +214,18 @@ describe('the whole system, as separate processes', () => {
     form.append('files', new Blob([new Uint8Array(png)]), 'b.png');
     const uploaded = await client.products.uploadImages.mutate(form);
     expect(uploaded.images.map((i) => i.source.kind)).toEqual(['upload', 'upload']);
+    // And one straight to S3 through a presigned URL.
+    const direct = await uploadImage(
+      client,
+      other.id,
+      new Blob([new Uint8Array(images.get('/img-11.jpg') ?? Buffer.alloc(0))], {
+        type: 'image/jpeg',
+      }),
+    );
+    expect(direct.images.map((i) => i.source.kind)).toEqual(['upload', 'upload', 'upload']);
 
     await expectVariantsServed(await waitReady(created.id, 2));
-    await expectVariantsServed(await waitReady(other.id, 2));
+    await expectVariantsServed(await waitReady(other.id, 3));
   });
 
   it('shows the processing result through byId as soon as it is announced (the cache was invalidated)', async () => {

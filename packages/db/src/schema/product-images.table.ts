@@ -23,5 +23,7 @@ export interface ProductImagesTable {
   processed_at: Date | null;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
+  /** Set by a trigger on every insert and update (int8, so a string): the live-status event id. */
+  change_seq: ColumnType<string, never, never>;
 }
 export type ProductImageRow = Selectable<ProductImagesTable>;

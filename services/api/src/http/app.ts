@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import type { HttpBindings } from '@hono/node-server';
 import type { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
@@ -27,6 +29,8 @@ const KNOWN_ROUTES = new Set([
   '/products/:id',
   '/products/:id/images',
   '/products/:id/reprocess',
+  '/products/:id/uploads',
+  '/uploads/:id/complete',
 ]);
 const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 
@@ -59,16 +63,37 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
+let connections = 0;
+const connectionIds = new WeakMap<Socket, string>();
+
+/** The client's address and a stable key for its TCP connection (limits of subscriptions). */
+function clientOf(env: Partial<HttpBindings> | undefined): TrpcContext['client'] {
+  const socket = env?.incoming?.socket;
+  if (socket === undefined) return { address: 'in-process', connection: 'in-process' };
+  let connection = connectionIds.get(socket);
+  if (connection === undefined) {
+    connections += 1;
+    connection = String(connections);
+    connectionIds.set(socket, connection);
+  }
+  return { address: socket.remoteAddress ?? 'unknown', connection };
+}
+
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
 export function createHttpApp(ctx: ApiContext) {
   const { config, logger, metrics } = ctx;
-  const app = new Hono<{ Variables: { requestId: string } }>();
+  const app = new Hono<{ Bindings: Partial<HttpBindings>; Variables: { requestId: string } }>();
 
-  const createContext = (authorization: string | undefined, id: string): TrpcContext => {
+  const createContext = (
+    authorization: string | undefined,
+    id: string,
+    client: TrpcContext['client'] = { address: 'unknown', connection: 'unknown' },
+  ): TrpcContext => {
     let user: ReturnType<TrpcContext['user']> | undefined;
     return {
       api: ctx,
       requestId: id,
+      client,
       user: () => {
         user ??= ctx.authenticate(authorization);
         return user;
@@ -104,7 +129,7 @@ export function createHttpApp(ctx: ApiContext) {
   // server-to-server requests on @hono/node-server's fast response path (measured: 3-7x).
   const corsMiddleware = cors({
     origin: config.http.corsOrigins,
-    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Last-Event-ID'],
     allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     exposeHeaders: ['X-Request-Id'],
     maxAge: 600,
@@ -185,17 +210,22 @@ export function createHttpApp(ctx: ApiContext) {
   const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`);
   app.get('/openapi.json', (c) => c.json(openApiDocument));
 
-  app.all('/trpc/*', (c) =>
-    fetchRequestHandler({
+  app.all('/trpc/*', async (c) => {
+    const response = await fetchRequestHandler({
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
       // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
       maxBatchSize: config.http.trpcMaxBatchSize,
-      createContext: () => createContext(c.req.header('authorization'), c.get('requestId')),
+      createContext: () =>
+        createContext(c.req.header('authorization'), c.get('requestId'), clientOf(c.env)),
       onError: ({ error, path }) => logProcedureError(error, c.get('requestId'), path),
-    }),
-  );
+    });
+    // Subscriptions: bounded in time and ended at shutdown (see LiveStreams).
+    return response.headers.get('content-type')?.startsWith('text/event-stream')
+      ? ctx.live.streams.track(response)
+      : response;
+  });
 
   app.post('/products/:id/images', async (c) => {
     const trpcCtx = createContext(c.req.header('authorization'), c.get('requestId'));

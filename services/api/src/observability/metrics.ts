@@ -40,6 +40,16 @@ export function createApiMetrics() {
       help: 'Unpublished outbox rows',
       registers: [registry],
     }),
+    liveSubscriptions: new Gauge({
+      name: 'zocket_live_subscriptions',
+      help: 'Open products.onChange subscriptions',
+      registers: [registry],
+    }),
+    liveDoorbells: new Counter({
+      name: 'zocket_live_doorbells_total',
+      help: 'Product-changed doorbells received from Redis',
+      registers: [registry],
+    }),
     outboxOldestAge: new Gauge({
       name: 'zocket_outbox_oldest_age_seconds',
       help: 'Age of the oldest unpublished outbox row',

@@ -42,7 +42,7 @@ export interface Caller {
   requestId: string;
 }
 
-function notFound(id: string): AppError {
+export function notFound(id: string): AppError {
   return new AppError('NOT_FOUND', `product ${id} not found`);
 }
 
@@ -62,7 +62,7 @@ async function written(trx: Db, id: string): Promise<Product> {
  * runs `change`, queues the image jobs `change` returns in the same transaction, and answers with
  * the product as the write left it once its cached copy is cleared.
  */
-async function writeOwned(
+export async function writeOwned(
   ctx: ApiContext,
   caller: Caller,
   ownerId: string,
@@ -170,7 +170,7 @@ export async function reprocessProduct(
   return writeOwned(ctx, caller, ownerId, id, 'reprocess', (trx) => requeueProductImages(trx, id));
 }
 
-function checkImageRoom(current: number, adding: number): void {
+export function checkImageRoom(current: number, adding: number): void {
   if (current + adding > MAX_IMAGES_PER_PRODUCT) {
     throw new AppError(
       'VALIDATION_FAILED',

@@ -1,14 +1,19 @@
 import {
+  completeUploadInput,
   createProductInput,
+  createUploadInput,
   idSchema,
   listProductsInput,
+  onProductChangeInput,
   productIdInput,
   productPageSchema,
   productSchema,
   updateProductInput,
+  uploadTicketSchema,
 } from '@zocket/contracts';
 import { z } from 'zod';
 import type { AuthUser } from '../auth/authenticator.js';
+import { productChanges } from '../live/product-changes.js';
 import {
   type Caller,
   createProduct,
@@ -21,7 +26,8 @@ import {
   updateProduct,
   uploadImages,
 } from '../products/products.service.js';
-import { protectedProcedure, publicProcedure, router } from './trpc.js';
+import { completeUpload, createUpload } from '../uploads/uploads.service.js';
+import { protectedProcedure, publicProcedure, router, withDomainErrors } from './trpc.js';
 
 const caller = (ctx: { authUser: AuthUser; requestId: string }): Caller => ({
   user: ctx.authUser,
@@ -116,6 +122,54 @@ export const productsRouter = router({
     .input(productIdInput)
     .output(productSchema)
     .mutation(({ ctx, input }) => reprocessProduct(ctx.api, caller(ctx), input.id)),
+
+  /**
+   * Live image status over SSE (httpSubscriptionLink): the current state of every image, then
+   * each change, tracked by change sequence so a reconnect resumes after the last one. Public like
+   * byId. No REST twin (OpenAPI has no subscriptions).
+   */
+  onChange: publicProcedure.input(onProductChangeInput).subscription(({ ctx, input, signal }) =>
+    withDomainErrors(
+      productChanges(
+        ctx.api,
+        {
+          userKey:
+            ctx.authUser === null ? `addr:${ctx.client.address}` : `user:${ctx.authUser.subject}`,
+          connectionKey: `conn:${ctx.client.connection}`,
+        },
+        input,
+        signal,
+      ),
+    ),
+  ),
+
+  createUpload: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/products/{productId}/uploads',
+        tags: TAGS,
+        ...bearer,
+        summary: 'A presigned PUT URL for uploading one image straight to S3',
+      },
+    })
+    .input(createUploadInput)
+    .output(uploadTicketSchema)
+    .mutation(({ ctx, input }) => createUpload(ctx.api, caller(ctx), input)),
+
+  completeUpload: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/uploads/{uploadId}/complete',
+        tags: TAGS,
+        ...bearer,
+        summary: 'Checks an uploaded object and adds it as an image (safe to repeat)',
+      },
+    })
+    .input(completeUploadInput)
+    .output(productSchema)
+    .mutation(({ ctx, input }) => completeUpload(ctx.api, caller(ctx), input)),
 
   /** Multipart upload (fields `id` and `files`). REST: POST /products/{id}/images. */
   uploadImages: protectedProcedure

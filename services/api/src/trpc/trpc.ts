@@ -10,6 +10,8 @@ import type { AuthUser } from '../auth/authenticator.js';
 export interface TrpcContext {
   api: ApiContext;
   requestId: string;
+  /** The client's address (limit key of anonymous subscribers) and a key of its TCP connection. */
+  client: { address: string; connection: string };
   /** Resolves the bearer token: null when absent, rejects with UNAUTHORIZED when invalid. */
   user: () => Promise<AuthUser | null>;
 }
@@ -22,6 +24,7 @@ const TRPC_CODE_BY_APP_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   CONFLICT: 'CONFLICT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
@@ -36,6 +39,7 @@ const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   UNPROCESSABLE_CONTENT: 'VALIDATION_FAILED',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SERVICE_UNAVAILABLE: 'UNAVAILABLE',
 };
 
@@ -89,6 +93,12 @@ const t = initTRPC
   .meta<OpenApiMeta>()
   .create({
     isDev: false,
+    // SSE subscriptions: a ping well inside proxies' idle timeouts (ingress-nginx: 60 s); the
+    // maximum duration is enforced per process by LiveStreams (LIVE_MAX_DURATION_MS).
+    sse: {
+      ping: { enabled: true, intervalMs: 15_000 },
+      client: { reconnectAfterInactivityMs: 45_000 },
+    },
     errorFormatter({ shape, error, ctx }) {
       const described = describeError(error);
       return {
@@ -115,6 +125,24 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
   }
   return result;
 });
+
+/**
+ * The same translation for a subscription: its generator runs after the middlewares returned.
+ * A code a client must not retry (NOT_FOUND, TOO_MANY_REQUESTS) ends its subscription; UNAVAILABLE
+ * makes it reconnect.
+ */
+export async function* withDomainErrors<T, R>(source: AsyncGenerator<T, R>): AsyncGenerator<T, R> {
+  try {
+    return yield* source;
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    throw new TRPCError({
+      code: TRPC_CODE_BY_APP_CODE[error.code],
+      message: error.message,
+      cause: error,
+    });
+  }
+}
 
 /** A present but invalid token is refused even on public procedures. */
 const optionalAuth = t.middleware(async ({ ctx, next }) => {
