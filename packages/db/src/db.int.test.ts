@@ -37,7 +37,10 @@ describe('packages/db against real PostgreSQL', () => {
   });
 
   it('migrates an empty database, and a second run applies nothing', async () => {
-    expect((await migrateToLatest(db)).applied).toEqual(['2026-11-26T1300-initial']);
+    expect((await migrateToLatest(db)).applied).toEqual([
+      '2026-11-26T1300-initial',
+      '2026-11-29T1200-bulk-jobs',
+    ]);
     expect((await migrateToLatest(db)).applied).toEqual([]);
     const { rows } = await sql<{ table_name: string }>`
       select table_name from information_schema.tables
@@ -45,6 +48,11 @@ describe('packages/db against real PostgreSQL', () => {
       db,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
+      'bulk_commands',
+      'bulk_job_counters',
+      'bulk_job_items',
+      'bulk_jobs',
+      'image_renditions',
       'outbox',
       'product_images',
       'products',
@@ -200,6 +208,7 @@ describe('packages/db against real PostgreSQL', () => {
       height: 10,
       bytes: 100,
       contentHash: 'h',
+      profileVersion: 'v1',
     };
     expect(await completeImageJob(db, old, result)).toBe(false);
     expect(await failImageJob(db, old, { code: 'CORRUPT_IMAGE', message: 'x' })).toBe(false);
@@ -249,6 +258,7 @@ describe('packages/db against real PostgreSQL', () => {
         height: 10,
         bytes: 100,
         contentHash: 'h',
+        profileVersion: 'v1',
       }),
     ).toBe(true);
     expect(
@@ -283,6 +293,7 @@ describe('packages/db against real PostgreSQL', () => {
       height: 10,
       bytes: 100,
       contentHash: 'h',
+      profileVersion: 'v1',
     });
     expect(await startImageJob(db, job, 'created')).toBe(product.id);
     expect(await completeImageJob(db, job, result('v1/10.webp'))).toBe(true);
