@@ -1,5 +1,8 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { type AppContext, createAppContext } from './app-context.js';
+import { BulkCommandConsumer } from './bulk/bulk-command-consumer.js';
+import { BulkDispatcher } from './bulk/bulk-dispatcher.js';
+import { LiveLagProbe } from './bulk/live-lag.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
@@ -10,6 +13,8 @@ export interface Api extends AsyncDisposable {
   ctx: AppContext;
   app: ReturnType<typeof createHttpApp>;
   relay: OutboxRelay;
+  dispatcher: BulkDispatcher;
+  commands: BulkCommandConsumer;
   /** The bound port (useful with PORT=0). */
   port: () => number;
   start(): Promise<void>;
@@ -26,6 +31,23 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     logger,
     metrics: ctx.metrics,
     config: config.outbox,
+  });
+  const dispatcher = new BulkDispatcher({
+    db: ctx.db,
+    topics: ctx.topics,
+    lag: new LiveLagProbe(ctx.kafka, ctx.topics.imageJobs, config.bulk.liveGroupId),
+    logger,
+    metrics: ctx.metrics,
+    config: config.bulk,
+  });
+  const commands = new BulkCommandConsumer({
+    db: ctx.db,
+    kafka: ctx.kafka,
+    topic: ctx.topics.bulkCommands,
+    dlqTopic: ctx.topics.bulkCommandsDlq,
+    groupId: config.bulk.commandsGroupId,
+    logger,
+    metrics: ctx.metrics,
   });
   let server: ServerType | undefined;
   let boundPort = config.http.port;
@@ -48,6 +70,9 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
           if ('closeIdleConnections' in s) s.closeIdleConnections();
         });
       }
+      // The dispatcher's last page is in the outbox before the relay's final drain.
+      await commands.stop();
+      await dispatcher.stop();
       await relay.stop();
       ctx.redis.disconnect();
       ctx.s3.destroy();
@@ -61,6 +86,8 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     ctx,
     app,
     relay,
+    dispatcher,
+    commands,
     port: () => boundPort,
     async start() {
       if (config.auth.jwtSecret === DEV_JWT_SECRET) {
@@ -82,6 +109,8 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
         server.once('error', reject);
       });
       relay.start();
+      if (config.bulk.dispatcherEnabled) dispatcher.start();
+      if (config.bulk.commandsEnabled) commands.start();
       logger.info({ host: config.http.host, port: boundPort }, 'api listening');
     },
     stop,

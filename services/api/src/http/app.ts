@@ -27,6 +27,13 @@ const KNOWN_ROUTES = new Set([
   '/products/:id',
   '/products/:id/images',
   '/products/:id/reprocess',
+  '/bulk/preview',
+  '/bulk/jobs',
+  '/bulk/jobs/:id',
+  '/bulk/jobs/:id/pause',
+  '/bulk/jobs/:id/resume',
+  '/bulk/jobs/:id/cancel',
+  '/bulk/dlq-count',
 ]);
 const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 
