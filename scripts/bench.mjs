@@ -190,6 +190,7 @@ const processorPort = await freePort();
 const processor = start('image processor', 'services/image-processor/dist/main.js', {
   METRICS_PORT: String(processorPort),
   KAFKA_GROUP_ID: `${runId}-processors`,
+  KAFKA_BULK_GROUP_ID: `${runId}-processors-bulk`,
   FETCH_ALLOWLIST: '127.0.0.1',
   PROCESSOR_CONCURRENCY: String(concurrency),
   UV_THREADPOOL_SIZE: '8',

@@ -14,6 +14,7 @@ import type { ProcessorConfig } from './config.js';
 import { DEFAULT_PROFILE, type VariantProfile } from './image-pipeline.js';
 import type { Logger } from './observability/logger.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
+import type { RenderedImage } from './renditions.js';
 import { type Allowlist, parseAllowlist } from './safe-fetch.js';
 
 /** Everything a job needs; built once by the composition root. */
@@ -32,6 +33,8 @@ export interface ProcessorContext {
   cacheKeys: CacheKeys;
   profile: VariantProfile;
   allowlist: Allowlist;
+  /** Renders in progress in this process by `<sha256>:<profile>` (see renditions.ts). */
+  renderings: Map<string, Promise<RenderedImage>>;
 }
 
 /** The variant profile: defaults from the pipeline, overridden field by field from config. */
@@ -93,5 +96,6 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     cacheKeys: keys,
     profile: resolveProfile(config.images.profile),
     allowlist: parseAllowlist(config.fetch.allowlist),
+    renderings: new Map(),
   };
 }

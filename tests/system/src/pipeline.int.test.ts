@@ -130,6 +130,7 @@ describe('the whole system, as separate processes', () => {
     processorEnv = {
       ...common,
       KAFKA_GROUP_ID: uniqueName('system-processors'),
+      KAFKA_BULK_GROUP_ID: uniqueName('system-processors-bulk'),
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       FETCH_ALLOWLIST: '127.0.0.1',
       PUBLIC_IMAGE_BASE_URL: `${services.s3.endpoint}/${services.s3.bucket}`,
