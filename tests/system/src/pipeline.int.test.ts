@@ -125,6 +125,7 @@ describe('the whole system, as separate processes', () => {
       PORT: String(apiPort),
       AUTH_JWT_SECRET: SECRET,
       OUTBOX_POLL_INTERVAL_MS: '250',
+      BULK_COMMANDS_GROUP_ID: uniqueName('system-bulk-commands'),
     });
     await waitHealthy(`${apiUrl}/readyz`, api);
     processorEnv = {
