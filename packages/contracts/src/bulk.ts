@@ -13,7 +13,11 @@ export const BULK_JOB_STATUSES = [
 export type BulkJobStatus = (typeof BULK_JOB_STATUSES)[number];
 /** A job in one of these holds the one active slot. */
 export const ACTIVE_BULK_STATUSES: readonly BulkJobStatus[] = ['running', 'paused', 'cancelling'];
-export const TERMINAL_BULK_STATUSES: readonly BulkJobStatus[] = ['cancelled', 'completed', 'failed'];
+export const TERMINAL_BULK_STATUSES: readonly BulkJobStatus[] = [
+  'cancelled',
+  'completed',
+  'failed',
+];
 
 export const MAX_BULK_IN_FLIGHT = 10_000;
 export const DEFAULT_BULK_IN_FLIGHT = 200;

@@ -53,16 +53,14 @@ describe('image processor: the bulk lane and renditions', () => {
 
   /** A bulk job over these jobs' images, as the dispatcher would write it. */
   async function bulkJob(jobs: ImageJobRef[]): Promise<string> {
-    const job = await world.db
-      .transaction()
-      .execute((trx) =>
-        insertBulkJob(trx, {
-          filter: {},
-          maxInFlight: 1000,
-          total: jobs.length,
-          createdBy: 'test',
-        }),
-      );
+    const job = await world.db.transaction().execute((trx) =>
+      insertBulkJob(trx, {
+        filter: {},
+        maxInFlight: 1000,
+        total: jobs.length,
+        createdBy: 'test',
+      }),
+    );
     await insertBulkItems(world.db, job.id, jobs);
     await world.db
       .updateTable('bulk_jobs')
