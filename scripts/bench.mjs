@@ -113,12 +113,11 @@ const kadmin = kafka.admin();
 await kadmin.connect();
 await kadmin.createTopics({
   waitForLeaders: true,
-  topics: [
-    { topic: topics.imageJobs, numPartitions: 12 },
-    { topic: topics.imageJobsRetry, numPartitions: 12 },
-    { topic: topics.imageJobsDlq, numPartitions: 1 },
-    { topic: topics.imageResults, numPartitions: 1 },
-  ],
+  // Every topic of the contracts, bulk lane and commands included (the API consumes commands).
+  topics: Object.entries(topics).map(([name, topic]) => ({
+    topic,
+    numPartitions: name.startsWith('imageJobs') && !name.endsWith('Dlq') ? 12 : 1,
+  })),
 });
 
 const imageServer = createHttpServer((req, res) => {
@@ -191,6 +190,8 @@ const processor = start('image processor', 'services/image-processor/dist/main.j
   METRICS_PORT: String(processorPort),
   KAFKA_GROUP_ID: `${runId}-processors`,
   KAFKA_BULK_GROUP_ID: `${runId}-processors-bulk`,
+  // The live lane only: this run measures it (scripts/bench-bulk.mjs measures the bulk lane).
+  PROCESSOR_LANES: 'live',
   FETCH_ALLOWLIST: '127.0.0.1',
   PROCESSOR_CONCURRENCY: String(concurrency),
   UV_THREADPOOL_SIZE: '8',
