@@ -27,7 +27,11 @@ if (token === undefined || token === '') {
 }
 let interrupt: (() => void) | undefined;
 process.on('SIGINT', () => {
-  if (interrupt === undefined) process.exit(130);
+  if (interrupt === undefined) {
+    // Before the job is watched (a start may have gone through: bulk.list shows it).
+    process.stderr.write('interrupted\n');
+    process.exit(130);
+  }
   interrupt();
 });
 process.exitCode = await runReprocess(

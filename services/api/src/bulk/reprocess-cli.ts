@@ -76,7 +76,7 @@ async function watch(client: Client, id: string, io: CliIo, pollMs: number): Pro
     : undefined;
   const started = Date.now();
   let first: number | undefined;
-  let lastLine = '';
+  let lastStatus = '';
   let lastLineAt = 0;
   let job = await client.bulk.get.query({ id });
   bar?.start(job.counts.total, done(job), {
@@ -99,11 +99,10 @@ async function watch(client: Client, id: string, io: CliIo, pollMs: number): Pro
       bar.setTotal(job.counts.total);
       bar.update(done(job), payload);
     } else {
-      const line = `${new Date().toISOString()} ${summary(job)} rate ${rate}/s`;
       // Plain output for logs: on every change of status, else at most every 5 s.
-      if (line.split(' ').slice(1, 3).join(' ') !== lastLine || Date.now() - lastLineAt > 5_000) {
-        io.out(line);
-        lastLine = line.split(' ').slice(1, 3).join(' ');
+      if (job.status !== lastStatus || Date.now() - lastLineAt >= 5_000) {
+        io.out(`${new Date().toISOString()} ${summary(job)} rate ${rate}/s`);
+        lastStatus = job.status;
         lastLineAt = Date.now();
       }
     }
