@@ -4,7 +4,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { loadConfig } from '../config.js';
 import { replayDlq } from '../dlq-replay.js';
 
-const USAGE = `usage: npm run dlq:replay -- [--error-code CODE] [--product ID] [--image ID] [--dry-run] [--group ID]
+const USAGE = `usage: npm run dlq:replay -- [--error-code CODE] [--product ID] [--image ID] [--bulk-job ID] [--dry-run] [--group ID]
 
 Re-publishes dead-lettered image jobs to the topic they came from (all, or those matching every
 filter given). Uses KAFKA_BROKERS and KAFKA_TOPIC_PREFIX from the environment. The consumer group
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     'error-code': { type: 'string' },
     product: { type: 'string' },
     image: { type: 'string' },
+    'bulk-job': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     group: { type: 'string', default: 'zocket-dlq-replay' },
     help: { type: 'boolean', default: false },
@@ -44,6 +45,7 @@ if (values.help) {
         ...(values['error-code'] === undefined ? {} : { errorCode: values['error-code'] }),
         ...(values.product === undefined ? {} : { productId: values.product }),
         ...(values.image === undefined ? {} : { imageId: values.image }),
+        ...(values['bulk-job'] === undefined ? {} : { bulkJobId: values['bulk-job'] }),
       },
     });
     process.stdout.write(
