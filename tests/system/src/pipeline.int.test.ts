@@ -69,12 +69,11 @@ describe('the whole system, as separate processes', () => {
     kafka = await startDedicatedKafka();
     await createTestTopics(
       { ...services, kafkaBrokers: kafka.brokers },
-      [
-        { name: topicNames().imageJobs, partitions: 6 },
-        { name: topicNames().imageJobsRetry, partitions: 6 },
-        { name: topicNames().imageJobsDlq, partitions: 1 },
-        { name: topicNames().imageResults, partitions: 1 },
-      ],
+      // Every topic the services use (the bulk lane and the bulk commands included).
+      Object.entries(topicNames()).map(([key, name]) => ({
+        name,
+        partitions: key.startsWith('imageJobs') && key !== 'imageJobsDlq' ? 6 : 1,
+      })),
       { uniqueNames: false },
     );
     database = await createTestDatabase(services);
