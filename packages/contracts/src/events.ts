@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bulkCommandEventV1 } from './bulk.js';
 import { IMAGE_FAILURE_CODES } from './errors.js';
 import { idSchema, imageSourceSchema, imageVariantSchema } from './products.js';
 
@@ -67,11 +68,12 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string
 const SUPPORTED_VERSIONS: Record<string, readonly number[]> = {
   'image.job': [1],
   'image.result': [1],
+  'bulk.command': [1],
 };
 
 function parseEvent<T>(
   raw: Buffer | string | null | undefined,
-  type: 'image.job' | 'image.result',
+  type: 'image.job' | 'image.result' | 'bulk.command',
   schema: z.ZodType<T>,
 ): ParseResult<T> {
   if (raw === null || raw === undefined || raw.length === 0) {
@@ -110,4 +112,9 @@ export function parseImageJobEvent(raw: Buffer | string | null | undefined) {
 /** Validates a raw `image-results` message. */
 export function parseImageResultEvent(raw: Buffer | string | null | undefined) {
   return parseEvent(raw, 'image.result', imageResultEventV1);
+}
+
+/** Validates a raw `image-bulk-commands` message; the error is readable enough for a DLQ header. */
+export function parseBulkCommandEvent(raw: Buffer | string | null | undefined) {
+  return parseEvent(raw, 'bulk.command', bulkCommandEventV1);
 }

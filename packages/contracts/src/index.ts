@@ -1,5 +1,30 @@
 export { AppError, isAppError } from './app-error.js';
 export {
+  ACTIVE_BULK_STATUSES,
+  BULK_COMMANDS,
+  BULK_JOB_STATUSES,
+  type BulkCommandEventV1,
+  type BulkCommandName,
+  type BulkCounts,
+  type BulkFilter,
+  type BulkJob,
+  type BulkJobStatus,
+  type BulkStartInput,
+  bulkCommandEventV1,
+  bulkCountsSchema,
+  bulkFilterSchema,
+  bulkIdInput,
+  bulkJobSchema,
+  bulkListInput,
+  bulkPageSchema,
+  bulkPreviewInput,
+  bulkProgressInput,
+  bulkStartInput,
+  DEFAULT_BULK_IN_FLIGHT,
+  MAX_BULK_IN_FLIGHT,
+  TERMINAL_BULK_STATUSES,
+} from './bulk.js';
+export {
   CACHE_GENERATION_TTL_SECONDS,
   CACHE_SCRIPTS,
   type CacheKeys,
@@ -25,6 +50,7 @@ export {
   imageResultEventV1,
   JOB_REASONS,
   type ParseResult,
+  parseBulkCommandEvent,
   parseImageJobEvent,
   parseImageResultEvent,
 } from './events.js';

@@ -4,6 +4,10 @@ export const TOPICS = {
   imageJobsRetry: 'image-jobs.retry',
   imageJobsDlq: 'image-jobs.dlq',
   imageResults: 'image-results',
+  imageJobsBulk: 'image-jobs.bulk',
+  imageJobsBulkRetry: 'image-jobs.bulk.retry',
+  bulkCommands: 'image-bulk-commands',
+  bulkCommandsDlq: 'image-bulk-commands.dlq',
 } as const;
 export type Topics = { [K in keyof typeof TOPICS]: string };
 
@@ -14,6 +18,10 @@ export function topicNames(prefix = ''): Topics {
     imageJobsRetry: `${prefix}${TOPICS.imageJobsRetry}`,
     imageJobsDlq: `${prefix}${TOPICS.imageJobsDlq}`,
     imageResults: `${prefix}${TOPICS.imageResults}`,
+    imageJobsBulk: `${prefix}${TOPICS.imageJobsBulk}`,
+    imageJobsBulkRetry: `${prefix}${TOPICS.imageJobsBulkRetry}`,
+    bulkCommands: `${prefix}${TOPICS.bulkCommands}`,
+    bulkCommandsDlq: `${prefix}${TOPICS.bulkCommandsDlq}`,
   };
 }
 
@@ -28,4 +36,6 @@ export const HEADERS = {
   notBefore: 'x-not-before',
   /** On a job the DLQ replay re-published. */
   replayedFromDlq: 'x-replayed-from-dlq',
+  /** On bulk-lane jobs: the bulk job the item belongs to. */
+  bulkJobId: 'x-bulk-job-id',
 } as const;

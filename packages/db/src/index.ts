@@ -1,8 +1,34 @@
 /* Only what other workspaces use; the package's own tests import its modules directly. */
-export { DatabaseUnavailableError } from './errors.js';
+export { ConstraintViolationError, DatabaseUnavailableError } from './errors.js';
 export { migrateToLatest } from './migrate.js';
 export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { createDb, type Db } from './pool.js';
+export { recordBulkCommand, setBulkCommandJob } from './queries/bulk-commands.js';
+export {
+  BULK_COUNTER_SHARDS,
+  type BulkOutcomeCounts,
+  createBulkCounters,
+  sumBulkCounters,
+} from './queries/bulk-job-counters.js';
+export {
+  type BulkItemRef,
+  countBulkItemsByState,
+  expireBulkItems,
+  insertBulkItems,
+  recordBulkItemOutcome,
+} from './queries/bulk-job-items.js';
+export {
+  advanceBulkJob,
+  type BulkJobState,
+  claimDispatchableBulkJob,
+  findBulkJob,
+  inFlightOf,
+  insertBulkJob,
+  listBulkJobs,
+  ONE_ACTIVE_BULK_JOB,
+  toBulkJob,
+  transitionBulkJob,
+} from './queries/bulk-jobs.js';
 export { decodeCursor } from './queries/cursor.js';
 export {
   hasImageChangesAfter,
@@ -10,6 +36,12 @@ export {
   purgeImageTombstones,
   readImageChanges,
 } from './queries/image-changes.js';
+export {
+  countRenditions,
+  findRendition,
+  type Rendition,
+  recordRendition,
+} from './queries/image-renditions.js';
 export {
   claimOutboxBatch,
   insertOutboxMessages,
@@ -21,11 +53,16 @@ export {
 } from './queries/outbox.js';
 export {
   appendProductImages,
+  type BulkTarget,
   completeImageJob,
+  countBulkTargets,
   countProductImages,
   failImageJob,
   findImageByJob,
+  findImageContentHash,
   type ImageJobRef,
+  type ImageResult,
+  pageBulkTargets,
   replaceProductImages,
   requeueProductImages,
   startImageJob,
@@ -49,4 +86,7 @@ export {
   type NewUpload,
 } from './queries/uploads.js';
 export { ensureUser } from './queries/users.js';
+export type { BulkItemOutcome, BulkItemState } from './schema/bulk-job-items.table.js';
+export type { BulkJobRow } from './schema/bulk-jobs.table.js';
+export type { RenditionVariant } from './schema/image-renditions.table.js';
 export type { OutboxRow } from './schema/outbox.table.js';

@@ -47,6 +47,11 @@ describe('packages/db against real PostgreSQL', () => {
       db,
     );
     expect(rows.map((r) => r.table_name)).toEqual([
+      'bulk_commands',
+      'bulk_job_counters',
+      'bulk_job_items',
+      'bulk_jobs',
+      'image_renditions',
       'outbox',
       'product_image_tombstones',
       'product_images',
@@ -189,6 +194,7 @@ describe('packages/db against real PostgreSQL', () => {
       height: 10,
       bytes: 100,
       contentHash: 'h',
+      profileVersion: 'v1',
     };
     expect(await completeImageJob(db, old, result)).toBe(false);
     expect(await failImageJob(db, old, { code: 'CORRUPT_IMAGE', message: 'x' })).toBe(false);
@@ -238,6 +244,7 @@ describe('packages/db against real PostgreSQL', () => {
         height: 10,
         bytes: 100,
         contentHash: 'h',
+        profileVersion: 'v1',
       }),
     ).toBe(true);
     expect(
@@ -272,6 +279,7 @@ describe('packages/db against real PostgreSQL', () => {
       height: 10,
       bytes: 100,
       contentHash: 'h',
+      profileVersion: 'v1',
     });
     expect(await startImageJob(db, job, 'created')).toBe(product.id);
     expect(await completeImageJob(db, job, result('v1/10.webp'))).toBe(true);

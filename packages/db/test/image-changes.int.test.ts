@@ -23,6 +23,7 @@ const result = {
   width: 10,
   height: 10,
   bytes: 100,
+  profileVersion: 'v1',
   contentHash: 'a'.repeat(64),
 };
 

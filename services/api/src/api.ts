@@ -1,6 +1,9 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { Logger } from '@zocket/service-kit';
 import { type ApiContext, createApiContext } from './api-context.js';
+import { BulkCommandConsumer } from './bulk/bulk-command-consumer.js';
+import { BulkDispatcher } from './bulk/bulk-dispatcher.js';
+import { LiveLagProbe } from './bulk/live-lag.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -12,6 +15,8 @@ export interface Api extends AsyncDisposable {
   httpApp: ReturnType<typeof createHttpApp>;
   relay: OutboxRelay;
   janitor: UploadJanitor;
+  dispatcher: BulkDispatcher;
+  commands: BulkCommandConsumer;
   /** The bound port (useful with PORT=0). */
   port: () => number;
   start(): Promise<void>;
@@ -36,6 +41,23 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     logger,
     intervalMs: config.uploads.janitorIntervalMs,
     tombstoneRetentionSeconds: config.live.tombstoneRetentionSeconds,
+  });
+  const dispatcher = new BulkDispatcher({
+    db: ctx.db,
+    topics: ctx.topics,
+    lag: new LiveLagProbe(ctx.kafka, ctx.topics.imageJobs, config.bulk.liveGroupId),
+    logger,
+    metrics: ctx.metrics,
+    config: config.bulk,
+  });
+  const commands = new BulkCommandConsumer({
+    db: ctx.db,
+    kafka: ctx.kafka,
+    topic: ctx.topics.bulkCommands,
+    dlqTopic: ctx.topics.bulkCommandsDlq,
+    groupId: config.bulk.commandsGroupId,
+    logger,
+    metrics: ctx.metrics,
   });
   let server: ServerType | undefined;
   let boundPort = config.http.port;
@@ -62,6 +84,9 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
           if ('closeIdleConnections' in s) s.closeIdleConnections();
         });
       }
+      // The dispatcher's last page is in the outbox before the relay's final drain.
+      await commands.stop();
+      await dispatcher.stop();
       await relay.stop();
       await janitor.stop();
       ctx.redis.disconnect();
@@ -78,6 +103,8 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
     httpApp,
     relay,
     janitor,
+    dispatcher,
+    commands,
     port: () => boundPort,
     async start() {
       if (config.auth.jwtSecret === DEV_JWT_SECRET) {
@@ -101,6 +128,8 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
       await ctx.live.hub.start();
       relay.start();
       janitor.start();
+      if (config.bulk.dispatcherEnabled) dispatcher.start();
+      if (config.bulk.commandsEnabled) commands.start();
       logger.info({ host: config.http.host, port: boundPort }, 'api listening');
     },
     stop,

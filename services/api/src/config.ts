@@ -37,6 +37,14 @@ const envSchema = z.object({
   LIVE_MAX_SUBSCRIPTIONS_PER_USER: envInt(1).default(20),
   LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: envInt(1).default(20),
   LIVE_TOMBSTONE_RETENTION_SECONDS: envInt(60).default(86_400),
+  BULK_DISPATCHER_ENABLED: envBool.default(true),
+  BULK_TICK_MS: envInt(10).default(500),
+  BULK_PAGE_SIZE: envInt(1).max(1000).default(100),
+  BULK_YIELD_LIVE_LAG: envInt(0).default(20),
+  BULK_LIVE_GROUP_ID: z.string().default('zocket-image-processor'),
+  BULK_ITEM_TIMEOUT_SECONDS: envInt(1).default(7_200),
+  BULK_COMMANDS_ENABLED: envBool.default(true),
+  BULK_COMMANDS_GROUP_ID: z.string().default('zocket-api-bulk-commands'),
 });
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
@@ -80,6 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       batchSize: e.OUTBOX_BATCH_SIZE,
       pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       retentionSeconds: e.OUTBOX_RETENTION_SECONDS,
+    },
+    bulk: {
+      dispatcherEnabled: e.BULK_DISPATCHER_ENABLED,
+      tickMs: e.BULK_TICK_MS,
+      pageSize: e.BULK_PAGE_SIZE,
+      yieldLiveLag: e.BULK_YIELD_LIVE_LAG,
+      liveGroupId: e.BULK_LIVE_GROUP_ID,
+      itemTimeoutSeconds: e.BULK_ITEM_TIMEOUT_SECONDS,
+      commandsEnabled: e.BULK_COMMANDS_ENABLED,
+      commandsGroupId: e.BULK_COMMANDS_GROUP_ID,
     },
     s3: s3Settings(e),
     auth: {

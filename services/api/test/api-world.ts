@@ -41,7 +41,10 @@ export interface ApiWorld extends AsyncDisposable {
   /** A Redis client of the test's own (to inspect keys). */
   redis: Redis;
   /** A valid token for `subject`. */
-  token(subject: string, options?: { ttlSeconds?: number; name?: string }): Promise<string>;
+  token(
+    subject: string,
+    options?: { ttlSeconds?: number; name?: string; roles?: string[] },
+  ): Promise<string>;
   /** In-process request through the Hono app. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** In-process JSON request with an optional bearer token. */
@@ -105,6 +108,10 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
     OUTBOX_POLL_INTERVAL_MS: '100',
     CORS_ORIGINS: 'https://shop.example.com',
     SHUTDOWN_TIMEOUT_MS: '2000',
+    BULK_LIVE_GROUP_ID: uniqueName('zt-live'),
+    BULK_COMMANDS_GROUP_ID: uniqueName('zt-commands'),
+    // Off unless a test needs it: joining a consumer group costs every API test seconds.
+    BULK_COMMANDS_ENABLED: 'false',
     ...options.env,
   };
   const config = loadConfig(env);
@@ -176,6 +183,7 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
         subject,
         ...(o.name === undefined ? {} : { name: o.name }),
         ...(o.ttlSeconds === undefined ? {} : { ttlSeconds: o.ttlSeconds }),
+        ...(o.roles === undefined ? {} : { roles: o.roles }),
       }),
     request,
     call,

@@ -24,6 +24,7 @@ const ready = {
   height: 480,
   bytes: 50_000,
   contentHash: 'b'.repeat(64),
+  profileVersion: 'v1',
 };
 
 /** What the image processor does when an image is done: the guarded update, then invalidation. */

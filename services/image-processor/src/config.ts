@@ -15,6 +15,9 @@ const envSchema = z.object({
   S3_PUBLIC_READ_ACL: envBool.default(true),
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),
   PROCESSOR_CONCURRENCY: envInt(1).max(64).default(2),
+  PROCESSOR_LANES: envCsv.pipe(z.array(z.enum(['live', 'bulk'])).min(1)).default(['live', 'bulk']),
+  BULK_CONCURRENCY: envInt(1).max(64).default(1),
+  KAFKA_BULK_GROUP_ID: z.string().default('zocket-image-processor-bulk'),
   SHARP_THREADS: envInt(1).max(64).default(1),
   // Read by libuv itself at start; here only to warn when it is too small for the settings above.
   UV_THREADPOOL_SIZE: envInt(1).default(4),
@@ -54,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
       groupId: e.KAFKA_GROUP_ID,
+      bulkGroupId: e.KAFKA_BULK_GROUP_ID,
       topicPrefix: e.KAFKA_TOPIC_PREFIX,
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
     },
@@ -64,6 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
     },
     jobs: {
       concurrency: e.PROCESSOR_CONCURRENCY,
+      lanes: [...new Set(e.PROCESSOR_LANES)],
+      bulkConcurrency: e.BULK_CONCURRENCY,
       sharpThreads: e.SHARP_THREADS,
       uvThreadpoolSize: e.UV_THREADPOOL_SIZE,
       timeoutMs: e.JOB_TIMEOUT_MS,

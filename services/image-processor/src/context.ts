@@ -16,6 +16,7 @@ import { type Allowlist, parseAllowlist } from './fetch/safe-fetch.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
 import type { VariantProfile } from './pipeline/image-pipeline.js';
 import { resolveProfile } from './pipeline/profile.js';
+import type { RenderedImage } from './pipeline/renditions.js';
 
 /** Everything a job needs; built once by the composition root. */
 export interface ProcessorContext {
@@ -33,6 +34,8 @@ export interface ProcessorContext {
   cacheKeys: CacheKeys;
   profile: VariantProfile;
   allowlist: Allowlist;
+  /** Renders in progress in this process by `<sha256>:<profile>` (see pipeline/renditions.ts). */
+  renderings: Map<string, Promise<RenderedImage>>;
 }
 
 export function createProcessorContext(config: ProcessorConfig, logger: Logger): ProcessorContext {
@@ -62,5 +65,6 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     cacheKeys: keys,
     profile: resolveProfile(config.images.profile),
     allowlist: parseAllowlist(config.fetch.allowlist),
+    renderings: new Map(),
   };
 }

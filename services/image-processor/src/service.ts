@@ -4,12 +4,16 @@ import sharp from 'sharp';
 import type { ProcessorConfig } from './config.js';
 import { createProcessorContext, type ProcessorContext } from './context.js';
 import { ImageJobConsumer } from './jobs/job-consumer.js';
+import { lanesOf } from './jobs/lanes.js';
 import { createOpsServer } from './observability/ops-server.js';
 
 /** One image-processor process: consumer group member plus ops HTTP server. */
 export interface Processor extends AsyncDisposable {
   ctx: ProcessorContext;
-  consumer: ImageJobConsumer;
+  /** One consumer per lane (PROCESSOR_LANES). */
+  consumers: ImageJobConsumer[];
+  /** Ready when every lane has joined its group. */
+  consumer: { readonly ready: boolean };
   /** The ops server's bound port (useful with METRICS_PORT=0). */
   port: () => number;
   start(): Promise<void>;
@@ -26,7 +30,12 @@ export function createProcessor(
   sharp.concurrency(config.jobs.sharpThreads);
   sharp.cache(false);
   const ctx = createProcessorContext(config, logger);
-  const consumer = new ImageJobConsumer(ctx, onFatal);
+  const consumers = lanesOf(ctx).map((lane) => new ImageJobConsumer(ctx, lane, onFatal));
+  const consumer = {
+    get ready() {
+      return consumers.every((c) => c.ready);
+    },
+  };
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -39,7 +48,10 @@ export function createProcessor(
           resolve();
         }, config.jobs.shutdownTimeoutMs);
       });
-      await Promise.race([consumer.stop(), timeout]);
+      await Promise.race([
+        Promise.all(consumers.map((c) => c.stop())).then(() => ctx.producer.disconnect()),
+        timeout,
+      ]);
       clearTimeout(timer);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       ctx.cache.stop();
@@ -53,6 +65,7 @@ export function createProcessor(
 
   return {
     ctx,
+    consumers,
     consumer,
     port: () => {
       const address = server?.address();
@@ -78,11 +91,11 @@ export function createProcessor(
           'redis unavailable at start; cache invalidations will be retried',
         );
       });
-      await consumer.start();
+      await ctx.producer.connect();
+      for (const c of consumers) await c.start();
       logger.info(
         {
-          groupId: config.kafka.groupId,
-          concurrency: config.jobs.concurrency,
+          lanes: consumers.map((c) => c.lane),
           sharpThreads: config.jobs.sharpThreads,
           profile: ctx.profile,
         },

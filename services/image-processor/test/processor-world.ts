@@ -100,6 +100,8 @@ export interface ProcessorWorld {
   createProduct: (sources: ImageSource[]) => Promise<{ productId: string; jobs: ImageJobRef[] }>;
   /** Produces `image-jobs` events as an operator would (key = product id). */
   produceJobs: (jobs: ImageJobRef[], reason?: ImageJobEventV1['reason']) => Promise<void>;
+  /** Produces bulk-lane jobs of a bulk job, as the API's dispatcher does (headers included). */
+  produceBulkJobs: (bulkJobId: string, jobs: ImageJobRef[]) => Promise<void>;
   /** Collects events from a topic from the moment this is called. */
   collect: (topic: string) => Promise<{ messages: CollectedMessage[]; stop: () => Promise<void> }>;
   waitForImages: (
@@ -144,6 +146,8 @@ export async function createProcessorWorld(
       { name: topics.imageJobsRetry, partitions: 3 },
       { name: topics.imageJobsDlq, partitions: 1 },
       { name: topics.imageResults, partitions: 1 },
+      { name: topics.imageJobsBulk, partitions: options.jobPartitions ?? 3 },
+      { name: topics.imageJobsBulkRetry, partitions: 3 },
     ],
     { uniqueNames: false },
   );
@@ -164,6 +168,9 @@ export async function createProcessorWorld(
     CACHE_KEY_PREFIX: cachePrefix,
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_GROUP_ID: uniqueName('processor'),
+    KAFKA_BULK_GROUP_ID: uniqueName('processor-bulk'),
+    // Only the live lane unless a test asks for both: each lane joins a group of its own.
+    PROCESSOR_LANES: 'live',
     KAFKA_SESSION_TIMEOUT_MS: '10000',
     PUBLIC_IMAGE_BASE_URL: `${services.s3.endpoint}/${services.s3.bucket}`,
     VARIANT_PROFILE_VERSION: profileVersion,
@@ -229,6 +236,17 @@ export async function createProcessorWorld(
           key: job.productId,
           value: JSON.stringify(imageJobEvent(job, reason ?? 'reprocess')),
           headers: { [HEADERS.correlationId]: `test-${job.jobId}` },
+        })),
+      });
+    },
+    async produceBulkJobs(bulkJobId, jobs) {
+      await producer.send({
+        topic: topics.imageJobsBulk,
+        acks: -1,
+        messages: jobs.map((job) => ({
+          key: job.productId,
+          value: JSON.stringify(imageJobEvent(job, 'reprocess')),
+          headers: { [HEADERS.correlationId]: bulkJobId, [HEADERS.bulkJobId]: bulkJobId },
         })),
       });
     },

@@ -81,12 +81,11 @@ export async function startSystem(
   const topics = topicNames(prefix);
   const createdTopics: TestTopics = await createTestTopics(
     services,
-    [
-      { name: topics.imageJobs, partitions: 12 },
-      { name: topics.imageJobsRetry, partitions: 12 },
-      { name: topics.imageJobsDlq, partitions: 1 },
-      { name: topics.imageResults, partitions: 1 },
-    ],
+    // Every topic of the contracts, bulk lane and commands included (the API consumes commands).
+    Object.entries(topics).map(([key, name]) => ({
+      name,
+      partitions: key.startsWith('imageJobs') && key !== 'imageJobsDlq' ? 12 : 1,
+    })),
     { uniqueNames: false },
   );
   const images = await serveImages(kodak);
@@ -132,6 +131,9 @@ export async function startSystem(
   const processor = start('image processor', 'services/image-processor/dist/main.js', {
     METRICS_PORT: String(processorPort),
     KAFKA_GROUP_ID: `${runId}-processors`,
+    KAFKA_BULK_GROUP_ID: `${runId}-processors-bulk`,
+    // The live lane only: this run measures it (the bulk section measures the bulk lane).
+    PROCESSOR_LANES: 'live',
     FETCH_ALLOWLIST: '127.0.0.1',
     PROCESSOR_CONCURRENCY: String(config.concurrency),
     UV_THREADPOOL_SIZE: '8',

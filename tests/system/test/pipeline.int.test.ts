@@ -69,12 +69,11 @@ describe('the whole system, as separate processes', () => {
     kafka = await startDedicatedKafka();
     await createTestTopics(
       { ...services, kafkaBrokers: kafka.brokers },
-      [
-        { name: topicNames().imageJobs, partitions: 6 },
-        { name: topicNames().imageJobsRetry, partitions: 6 },
-        { name: topicNames().imageJobsDlq, partitions: 1 },
-        { name: topicNames().imageResults, partitions: 1 },
-      ],
+      // Every topic the services use (the bulk lane and the bulk commands included).
+      Object.entries(topicNames()).map(([key, name]) => ({
+        name,
+        partitions: key.startsWith('imageJobs') && key !== 'imageJobsDlq' ? 6 : 1,
+      })),
       { uniqueNames: false },
     );
     database = await createTestDatabase(services);
@@ -125,11 +124,13 @@ describe('the whole system, as separate processes', () => {
       PORT: String(apiPort),
       AUTH_JWT_SECRET: SECRET,
       OUTBOX_POLL_INTERVAL_MS: '250',
+      BULK_COMMANDS_GROUP_ID: uniqueName('system-bulk-commands'),
     });
     await waitHealthy(`${apiUrl}/readyz`, api);
     processorEnv = {
       ...common,
       KAFKA_GROUP_ID: uniqueName('system-processors'),
+      KAFKA_BULK_GROUP_ID: uniqueName('system-processors-bulk'),
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       FETCH_ALLOWLIST: '127.0.0.1',
       PUBLIC_IMAGE_BASE_URL: `${services.s3.endpoint}/${services.s3.bucket}`,

@@ -1,10 +1,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-26T1300-initial.js';
+import * as bulkJobs from './2026-11-29T1200-bulk-jobs.js';
 import * as liveAndUploads from './2026-11-29T1300-live-and-uploads.js';
 
 /** Every migration, registered explicitly; names sort in the order they must run. */
 const migrations: Record<string, Migration> = {
   '2026-11-26T1300-initial': initial,
+  '2026-11-29T1200-bulk-jobs': bulkJobs,
   '2026-11-29T1300-live-and-uploads': liveAndUploads,
 };
 

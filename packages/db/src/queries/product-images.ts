@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  BulkFilter,
   ImageFailureCode,
   ImageJobEventV1,
   ImageSource,
@@ -66,6 +67,8 @@ export interface ImageResult {
   height: number;
   bytes: number;
   contentHash: string;
+  /** The profile version the variants were rendered with. */
+  profileVersion: string;
 }
 
 /** Records a ready image if the job is still current; false means the job was stale. */
@@ -81,6 +84,7 @@ export function completeImageJob(db: Conn, key: JobKey, result: ImageResult): Pr
         source_height: result.height,
         source_bytes: result.bytes,
         content_hash: result.contentHash,
+        profile_version: result.profileVersion,
         last_error: null,
         failure_code: null,
         processed_at: sql<Date>`now()`,
@@ -236,5 +240,83 @@ export function requeueProductImages(trx: Conn, productId: string): Promise<Imag
       .returningAll()
       .execute();
     return rows.map(toJobRef);
+  });
+}
+
+/** An image a bulk job will reprocess, with its current job id (kept, so `ready` stays served). */
+export interface BulkTarget {
+  imageId: string;
+  productId: string;
+  jobId: string;
+  source: ImageSource;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a where-builder over product_images, typed by Kysely
+function applyBulkFilter<Q extends { where: (...args: any[]) => Q }>(
+  query: Q,
+  filter: BulkFilter,
+  snapshotAt: Date | undefined,
+): Q {
+  let q = query;
+  if (snapshotAt !== undefined) q = q.where('product_images.created_at', '<=', snapshotAt);
+  if (filter.profileNot !== undefined) {
+    q = q.where(sql<boolean>`product_images.profile_version IS DISTINCT FROM ${filter.profileNot}`);
+  }
+  if (filter.statuses !== undefined) q = q.where('product_images.status', 'in', filter.statuses);
+  if (filter.productIds !== undefined) {
+    q = q.where('product_images.product_id', 'in', filter.productIds);
+  }
+  if (filter.ownerId !== undefined) {
+    q = q.where(
+      sql<boolean>`product_images.product_id IN (SELECT id FROM products WHERE owner_id = ${filter.ownerId})`,
+    );
+  }
+  return q;
+}
+
+/** How many images a bulk filter selects now. */
+export function countBulkTargets(db: Conn, filter: BulkFilter): Promise<number> {
+  return withDbErrors(async () => {
+    const row = await applyBulkFilter(
+      db.selectFrom('product_images').select((eb) => eb.fn.countAll<string>().as('n')),
+      filter,
+      undefined,
+    ).executeTakeFirstOrThrow();
+    return Number(row.n);
+  });
+}
+
+/** The next page of a bulk job's targets after `after` (by id), created no later than the snapshot. */
+export function pageBulkTargets(
+  db: Conn,
+  filter: BulkFilter,
+  page: { after: string | null; snapshotAt: Date; limit: number },
+): Promise<BulkTarget[]> {
+  return withDbErrors(async () => {
+    let query = db
+      .selectFrom('product_images')
+      .select(['id', 'product_id', 'job_id', 'source_kind', 'source_ref'])
+      .orderBy('id')
+      .limit(page.limit);
+    if (page.after !== null) query = query.where('id', '>', page.after);
+    const rows = await applyBulkFilter(query, filter, page.snapshotAt).execute();
+    return rows.map((r) => ({
+      imageId: r.id,
+      productId: r.product_id,
+      jobId: r.job_id,
+      source: toImageSource(r),
+    }));
+  });
+}
+
+/** The content hash of the source an image was last rendered from (to reuse its stored original). */
+export function findImageContentHash(db: Conn, imageId: string): Promise<string | null> {
+  return withDbErrors(async () => {
+    const row = await db
+      .selectFrom('product_images')
+      .select('content_hash')
+      .where('id', '=', imageId)
+      .executeTakeFirst();
+    return row?.content_hash ?? null;
   });
 }

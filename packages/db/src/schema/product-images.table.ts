@@ -21,6 +21,8 @@ export interface ProductImagesTable {
   /** The newest job requested for this image; results of any other job are stale. */
   job_id: string;
   processed_at: Date | null;
+  /** The profile version of the current variants (null until first rendered). */
+  profile_version: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
   /** Set by a trigger on every insert and update (int8, so a string): the live-status event id. */

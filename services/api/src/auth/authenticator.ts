@@ -6,6 +6,15 @@ export interface AuthUser {
   /** The token's `sub`: the stable identity of the caller. */
   subject: string;
   name: string | undefined;
+  /** The token's `roles` claim (an array of strings; anything else counts as none). */
+  roles: readonly string[];
+}
+
+/** The role that may run bulk jobs and read operational figures. */
+export const OPERATOR_ROLE = 'operator';
+
+export function isOperator(user: AuthUser): boolean {
+  return user.roles.includes(OPERATOR_ROLE);
 }
 
 export type Authenticator = (authorization: string | undefined) => Promise<AuthUser | null>;
@@ -67,6 +76,9 @@ export function createAuthenticator(config: ApiConfig['auth']): Authenticator {
       return {
         subject: payload.sub as string,
         name: typeof payload.name === 'string' ? payload.name : undefined,
+        roles: Array.isArray(payload.roles)
+          ? payload.roles.filter((r): r is string => typeof r === 'string')
+          : [],
       };
     } catch (error) {
       if (error instanceof KeySetUnavailable) {

@@ -8,8 +8,13 @@ export function signDevToken(args: {
   subject: string;
   name?: string;
   ttlSeconds?: number;
+  /** The `roles` claim, e.g. ['operator']. */
+  roles?: string[];
 }): Promise<string> {
-  return new SignJWT(args.name === undefined ? {} : { name: args.name })
+  return new SignJWT({
+    ...(args.name === undefined ? {} : { name: args.name }),
+    ...(args.roles === undefined ? {} : { roles: args.roles }),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(args.subject)
     .setIssuer(args.issuer)

@@ -1,10 +1,15 @@
 import { signDevToken } from '../auth/sign-token.js';
 import { loadConfig } from '../config.js';
 
-/* Prints a token accepted by an API started with the same environment: `npm run token -- alice`. */
-const subject = process.argv[2];
+/*
+ * Prints a token accepted by an API started with the same environment: `npm run token -- alice`;
+ * `npm run token -- --operator ops` adds the operator role (bulk jobs).
+ */
+const args = process.argv.slice(2);
+const operator = args.includes('--operator');
+const [subject, ttlArg] = args.filter((a) => a !== '--operator');
 if (subject === undefined || subject.startsWith('-')) {
-  process.stderr.write('usage: npm run token -- <subject> [ttl-seconds]\n');
+  process.stderr.write('usage: npm run token -- [--operator] <subject> [ttl-seconds]\n');
   process.exitCode = 2;
 } else {
   const config = loadConfig(process.env);
@@ -12,7 +17,7 @@ if (subject === undefined || subject.startsWith('-')) {
     process.stderr.write('AUTH_JWKS_URL is set: tokens come from your identity provider\n');
     process.exitCode = 2;
   } else {
-    const ttl = process.argv[3] === undefined ? 3600 : Number(process.argv[3]);
+    const ttl = ttlArg === undefined ? 3600 : Number(ttlArg);
     process.stdout.write(
       `${await signDevToken({
         secret: config.auth.jwtSecret,
@@ -20,6 +25,7 @@ if (subject === undefined || subject.startsWith('-')) {
         audience: config.auth.audience,
         subject,
         ttlSeconds: ttl,
+        ...(operator ? { roles: ['operator'] } : {}),
       })}\n`,
     );
   }

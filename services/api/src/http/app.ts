@@ -31,6 +31,13 @@ const KNOWN_ROUTES = new Set([
   '/products/:id/reprocess',
   '/products/:id/uploads',
   '/uploads/:id/complete',
+  '/bulk/preview',
+  '/bulk/jobs',
+  '/bulk/jobs/:id',
+  '/bulk/jobs/:id/pause',
+  '/bulk/jobs/:id/resume',
+  '/bulk/jobs/:id/cancel',
+  '/bulk/dlq-count',
 ]);
 const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 

@@ -55,6 +55,38 @@ export function createApiMetrics() {
       help: 'Age of the oldest unpublished outbox row',
       registers: [registry],
     }),
+    bulkDispatched: new Counter({
+      name: 'zocket_bulk_items_dispatched_total',
+      help: 'Bulk job items written to the outbox for the bulk lane',
+      registers: [registry],
+    }),
+    bulkInFlight: new Gauge({
+      name: 'zocket_bulk_in_flight',
+      help: 'Items of the active bulk job dispatched and not finished (seen by this dispatcher)',
+      registers: [registry],
+    }),
+    bulkLiveLag: new Gauge({
+      name: 'zocket_bulk_dispatcher_live_lag',
+      help: 'Lag of the live consumer group on image-jobs, as the bulk dispatcher last read it',
+      registers: [registry],
+    }),
+    bulkHolds: new Counter({
+      name: 'zocket_bulk_dispatcher_holds_total',
+      help: 'Dispatcher ticks that held back: live lag over the threshold, or the window full',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    bulkItemsExpired: new Counter({
+      name: 'zocket_bulk_items_expired_total',
+      help: 'Bulk items marked failed after BULK_ITEM_TIMEOUT_SECONDS without an outcome',
+      registers: [registry],
+    }),
+    bulkCommands: new Counter({
+      name: 'zocket_bulk_commands_total',
+      help: 'image-bulk-commands events: applied, duplicate, rejected (to DLQ), invalid (to DLQ)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;

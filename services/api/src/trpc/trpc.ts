@@ -4,7 +4,7 @@ import { type ErrorCode, HTTP_STATUS_BY_CODE, isAppError } from '@zocket/contrac
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
 import type { ApiContext } from '../api-context.js';
-import type { AuthUser } from '../auth/authenticator.js';
+import { type AuthUser, isOperator } from '../auth/authenticator.js';
 
 /** Per-request context for procedures. */
 export interface TrpcContext {
@@ -20,6 +20,7 @@ const TRPC_CODE_BY_APP_CODE: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_REQUEST: 'BAD_REQUEST',
   VALIDATION_FAILED: 'BAD_REQUEST',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
@@ -33,6 +34,7 @@ const APP_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   PARSE_ERROR: 'BAD_REQUEST',
   BAD_REQUEST: 'BAD_REQUEST',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   METHOD_NOT_SUPPORTED: 'BAD_REQUEST',
   CONFLICT: 'CONFLICT',
@@ -157,4 +159,12 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a bearer token is required' });
   }
   return next({ ctx: { ...ctx, authUser: ctx.authUser } });
+});
+
+/** Operators only (a `roles` claim containing "operator"): FORBIDDEN (REST 403) otherwise. */
+export const operatorProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!isOperator(ctx.authUser)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'this needs the operator role' });
+  }
+  return next();
 });

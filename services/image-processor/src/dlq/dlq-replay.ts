@@ -7,6 +7,8 @@ export interface ReplayFilter {
   errorCode?: string;
   productId?: string;
   imageId?: string;
+  /** Items of one bulk job (header x-bulk-job-id). */
+  bulkJobId?: string;
 }
 
 export interface ReplayOptions {
@@ -39,6 +41,12 @@ function matches(
   ) {
     return false;
   }
+  if (
+    filter.bulkJobId !== undefined &&
+    headerValue(headers, HEADERS.bulkJobId) !== filter.bulkJobId
+  ) {
+    return false;
+  }
   if (filter.productId === undefined && filter.imageId === undefined) return true;
   const parsed = parseImageJobEvent(value);
   if (!parsed.ok) return false;
@@ -65,7 +73,10 @@ export function nothingToReplay(partition: {
 
 function isFiltered(filter: ReplayFilter): boolean {
   return (
-    filter.errorCode !== undefined || filter.productId !== undefined || filter.imageId !== undefined
+    filter.errorCode !== undefined ||
+    filter.productId !== undefined ||
+    filter.imageId !== undefined ||
+    filter.bulkJobId !== undefined
   );
 }
 
@@ -136,7 +147,13 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
             const correlationId =
               headerValue(message.headers, HEADERS.correlationId) ?? randomUUID();
             await producer.send({
-              topic: target === topics.imageJobsRetry ? topics.imageJobs : target,
+              // A retry topic's message goes back to its lane's main topic.
+              topic:
+                target === topics.imageJobsRetry
+                  ? topics.imageJobs
+                  : target === topics.imageJobsBulkRetry
+                    ? topics.imageJobsBulk
+                    : target,
               acks: -1,
               messages: [
                 {

@@ -5,7 +5,7 @@ import { logLevel } from 'kafkajs';
 import { loadConfig } from '../config.js';
 import { replayDlq } from './dlq-replay.js';
 
-const USAGE = `usage: npm run dlq:replay -- [--error-code CODE] [--product ID] [--image ID] [--dry-run] [--group ID]
+const USAGE = `usage: npm run dlq:replay -- [--error-code CODE] [--product ID] [--image ID] [--bulk-job ID] [--dry-run] [--group ID]
 
 Re-publishes dead-lettered image jobs to the topic they came from (all, or those matching every
 filter given). Uses KAFKA_BROKERS and KAFKA_TOPIC_PREFIX from the environment. The consumer group
@@ -27,6 +27,7 @@ export async function runDlqReplayCommand(
       'error-code': { type: 'string' },
       product: { type: 'string' },
       image: { type: 'string' },
+      'bulk-job': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       group: { type: 'string', default: 'zocket-dlq-replay' },
       help: { type: 'boolean', default: false },
@@ -57,6 +58,7 @@ export async function runDlqReplayCommand(
           ...(values['error-code'] === undefined ? {} : { errorCode: values['error-code'] }),
           ...(values.product === undefined ? {} : { productId: values.product }),
           ...(values.image === undefined ? {} : { imageId: values.image }),
+          ...(values['bulk-job'] === undefined ? {} : { bulkJobId: values['bulk-job'] }),
         },
       });
       out.write(

@@ -1,13 +1,16 @@
 import { HEADERS } from '@zocket/contracts';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { handleBulkMessage } from '../bulk/bulk-handler.js';
+import { BulkJobStatusCache } from '../bulk/bulk-job-status.js';
 import type { ProcessorContext } from '../context.js';
 import { handleJob } from './job-handler.js';
 import { headerValue } from './kafka-headers.js';
+import type { Lane } from './lanes.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 
 /**
- * The consumer group member: reads `image-jobs` and its retry topic, one partition's messages in
+ * The consumer group member of one lane: reads the lane's job topic and its retry topic, one partition's messages in
  * order, up to `concurrency` partitions at once, and commits each offset as soon as its job is done
  * (never before). A retry that is not due yet pauses its partition until it is, without blocking
  * other partitions. A rebalance is honoured between two jobs, not at the end of a batch.
@@ -19,14 +22,17 @@ export class ImageJobConsumer {
   private stopping: Promise<void> | undefined;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private joined = false;
+  private readonly statuses: BulkJobStatusCache;
 
   constructor(
     private readonly ctx: ProcessorContext,
+    readonly lane: Lane,
     private readonly onFatal: (error: unknown) => void,
   ) {
     const { kafka } = ctx.config;
+    this.statuses = new BulkJobStatusCache(ctx.db);
     this.consumer = ctx.kafka.consumer({
-      groupId: kafka.groupId,
+      groupId: lane.groupId,
       sessionTimeout: kafka.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeoutMs / 3)),
       rebalanceTimeout: Math.max(60_000, ctx.config.jobs.timeoutMs + 10_000),
@@ -41,7 +47,10 @@ export class ImageJobConsumer {
         return;
       }
       this.joined = true;
-      ctx.logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+      ctx.logger.info(
+        { lane: lane.name, assignment: event.payload.memberAssignment },
+        'joined consumer group',
+      );
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       ctx.logger.error(
@@ -58,16 +67,11 @@ export class ImageJobConsumer {
   }
 
   async start(): Promise<void> {
-    const { topics } = this.ctx;
-    await this.ctx.producer.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [topics.imageJobs, topics.imageJobsRetry],
-      fromBeginning: true,
-    });
+    await this.consumer.subscribe({ topics: this.lane.topics, fromBeginning: true });
     this.running = true;
     await this.consumer.run({
-      partitionsConsumedConcurrently: this.ctx.config.jobs.concurrency,
+      partitionsConsumedConcurrently: this.lane.concurrency,
       eachBatchAutoResolve: false,
       autoCommit: true,
       // With eachBatch, kafkajs commits only at the end of a batch unless told otherwise, and a
@@ -103,7 +107,12 @@ export class ImageJobConsumer {
         heartbeat().catch(() => {});
       }, HEARTBEAT_EVERY_MS);
       try {
-        await handleJob(this.ctx, { ...message, topic: batch.topic });
+        const job = { ...message, topic: batch.topic };
+        if (this.lane.name === 'bulk') {
+          await handleBulkMessage(this.ctx, job, this.lane, batch.partition, this.statuses);
+        } else {
+          await handleJob(this.ctx, job, { retryTopic: this.lane.retryTopic });
+        }
       } finally {
         clearInterval(beat);
       }
@@ -125,7 +134,6 @@ export class ImageJobConsumer {
       this.running = false;
       for (const timer of this.resumeTimers) clearTimeout(timer);
       await this.consumer.disconnect();
-      await this.ctx.producer.disconnect();
     })();
     return this.stopping;
   }

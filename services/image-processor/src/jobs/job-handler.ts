@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   HEADERS,
   type ImageFailure,
@@ -6,13 +7,20 @@ import {
   type ImageVariant,
   parseImageJobEvent,
 } from '@zocket/contracts';
-import { completeImageJob, failImageJob, findImageByJob, startImageJob } from '@zocket/db';
+import {
+  completeImageJob,
+  failImageJob,
+  findImageByJob,
+  findImageContentHash,
+  startImageJob,
+} from '@zocket/db';
 import type { IHeaders, Message } from 'kafkajs';
 import type { ProcessorContext } from '../context.js';
 import { safeFetch } from '../fetch/safe-fetch.js';
 import type { JobOutcome } from '../observability/metrics.js';
 import { processImage } from '../pipeline/image-pipeline.js';
-import { getSourceObject, putVariants } from '../s3/s3-store.js';
+import { lookupRendition, type RenderedImage, renderOnce } from '../pipeline/renditions.js';
+import { getOriginal, getSourceObject, putOriginal, putVariants } from '../s3/s3-store.js';
 import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './failure-policy.js';
 import { attemptOf, headerValue } from './kafka-headers.js';
 
@@ -36,36 +44,97 @@ function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): 
   return Promise.race([run(controller.signal), deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Fetch, decode, make variants, store them. Throws on any failure (classified by the caller). */
-async function produceVariants(ctx: ProcessorContext, job: ImageJobEventV1, signal: AbortSignal) {
+/** The sha256 an uploaded original's key ends with (`uploads/<productId>/<sha256>`), if any. */
+function uploadHash(job: ImageJobEventV1): string | undefined {
+  if (job.source.kind !== 'upload') return undefined;
+  return /\/([0-9a-f]{64})$/.exec(job.source.key)?.[1];
+}
+
+/** The source bytes: a kept original when allowed and present, else the upload or the web. */
+async function sourceBytes(
+  ctx: ProcessorContext,
+  job: ImageJobEventV1,
+  knownHash: string | undefined,
+  signal: AbortSignal,
+): Promise<{ bytes: Buffer; fetched: boolean }> {
   const { config } = ctx;
-  const source =
-    job.source.kind === 'url'
-      ? (
-          await safeFetch(job.source.url, {
-            allowlist: ctx.allowlist,
-            connectTimeoutMs: config.fetch.connectTimeoutMs,
-            totalTimeoutMs: config.fetch.totalTimeoutMs,
-            maxBytes: config.fetch.maxBytes,
-            signal,
-          })
-        ).body
-      : await getSourceObject(ctx.s3, config.s3, job.source.key, config.fetch.maxBytes, signal);
-  ctx.metrics.bytesIn.inc(source.length);
-  const processed = await processImage(source, ctx.profile, {
-    maxPixels: config.images.maxPixels,
-    maxInputBytes: config.fetch.maxBytes,
+  if (job.source.kind === 'upload') {
+    const bytes = await getSourceObject(
+      ctx.s3,
+      config.s3,
+      job.source.key,
+      config.fetch.maxBytes,
+      signal,
+    );
+    return { bytes, fetched: false };
+  }
+  if (knownHash !== undefined) {
+    const kept = await getOriginal(ctx.s3, config.s3, knownHash, config.fetch.maxBytes, signal);
+    if (kept !== undefined) return { bytes: kept, fetched: false };
+  }
+  const response = await safeFetch(job.source.url, {
+    allowlist: ctx.allowlist,
+    connectTimeoutMs: config.fetch.connectTimeoutMs,
+    totalTimeoutMs: config.fetch.totalTimeoutMs,
+    maxBytes: config.fetch.maxBytes,
+    signal,
   });
-  signal.throwIfAborted();
-  const variants = await putVariants(
-    ctx.s3,
-    config.s3,
-    ctx.profile.version,
-    processed.source.contentHash,
-    processed.variants,
-  );
-  for (const v of processed.variants) ctx.metrics.bytesOut.inc({ format: v.format }, v.bytes);
-  return { processed, variants };
+  return { bytes: response.body, fetched: true };
+}
+
+/**
+ * The image's variants: reused from a stored rendition of the same bytes and profile when there
+ * is one (no decode, encode or upload), rendered and stored otherwise. `trustStoredSource` (bulk
+ * re-renders) lets a URL image whose bytes were seen before skip the web: its rendition is looked
+ * up by the recorded hash, and its original is read from S3.
+ */
+async function produceVariants(
+  ctx: ProcessorContext,
+  job: ImageJobEventV1,
+  signal: AbortSignal,
+  trustStoredSource: boolean,
+): Promise<RenderedImage> {
+  const { config } = ctx;
+  const knownHash =
+    uploadHash(job) ??
+    (trustStoredSource && job.source.kind === 'url'
+      ? ((await findImageContentHash(ctx.db, job.imageId)) ?? undefined)
+      : undefined);
+  if (knownHash !== undefined) {
+    const hit = await lookupRendition(ctx, knownHash);
+    if (hit !== undefined) return hit;
+  }
+  const source = await sourceBytes(ctx, job, knownHash, signal);
+  ctx.metrics.bytesIn.inc(source.bytes.length);
+  const contentHash = createHash('sha256').update(source.bytes).digest('hex');
+  if (source.fetched) await putOriginal(ctx.s3, config.s3, contentHash, source.bytes, signal);
+  if (contentHash !== knownHash) {
+    const hit = await lookupRendition(ctx, contentHash);
+    if (hit !== undefined) return hit;
+  }
+  return renderOnce(ctx, contentHash, async () => {
+    const processed = await processImage(source.bytes, ctx.profile, {
+      maxPixels: config.images.maxPixels,
+      maxInputBytes: config.fetch.maxBytes,
+    });
+    signal.throwIfAborted();
+    const variants = await putVariants(
+      ctx.s3,
+      config.s3,
+      ctx.profile.version,
+      contentHash,
+      processed.variants,
+    );
+    for (const v of processed.variants) ctx.metrics.bytesOut.inc({ format: v.format }, v.bytes);
+    return {
+      variants,
+      placeholder: processed.placeholder,
+      width: processed.source.width,
+      height: processed.source.height,
+      bytes: processed.source.bytes,
+      contentHash,
+    };
+  });
 }
 
 /** Announces on `image-results` that the image is now ready or failed. */
@@ -158,15 +227,25 @@ async function sendToDlq(
   ctx.metrics.dlq.inc({ code: failure.code });
 }
 
+/** How a lane handles its jobs: where retries go, and whether kept originals may be reused. */
+export interface HandleOptions {
+  /** The lane's retry topic (default: the live lane's `image-jobs.retry`). */
+  retryTopic?: string;
+  /** Bulk re-renders: a URL image already rendered once is re-rendered from its kept original. */
+  trustStoredSource?: boolean;
+}
+
 /** Sends the job to the retry topic, not to be handled before its backoff has passed. */
 async function sendToRetry(
   ctx: ProcessorContext,
   message: JobMessage,
   attempt: number,
   failure: Failure,
+  options: HandleOptions,
 ): Promise<void> {
   const notBefore = Date.now() + retryDelayMs(attempt, ctx.config.jobs);
-  await forward(ctx, ctx.topics.imageJobsRetry, message, attempt + 1, failure, {
+  const topic = options.retryTopic ?? ctx.topics.imageJobsRetry;
+  await forward(ctx, topic, message, attempt + 1, failure, {
     [HEADERS.notBefore]: String(notBefore),
   });
   ctx.metrics.retries.inc();
@@ -177,11 +256,15 @@ async function sendToRetry(
  * durable (row written, result published, or the message handed to the retry or dead-letter
  * topic), so the caller may commit the offset. Throws only if even that hand-off failed.
  */
-export async function handleJob(ctx: ProcessorContext, message: JobMessage): Promise<JobOutcome> {
+export async function handleJob(
+  ctx: ProcessorContext,
+  message: JobMessage,
+  options: HandleOptions = {},
+): Promise<JobOutcome> {
   const started = performance.now();
   let outcome: JobOutcome;
   try {
-    outcome = await handle(ctx, message);
+    outcome = await handle(ctx, message, options);
   } catch (error) {
     // Recording the outcome itself failed (database or Kafka away): run the whole job again later.
     // If even the retry topic refuses it, the error reaches the consumer and the offset stays.
@@ -189,7 +272,7 @@ export async function handleJob(ctx: ProcessorContext, message: JobMessage): Pro
       { err: error },
       'could not record a job outcome; handing it to the retry topic',
     );
-    await sendToRetry(ctx, message, attemptOf(message.headers), classifyError(error));
+    await sendToRetry(ctx, message, attemptOf(message.headers), classifyError(error), options);
     outcome = 'retried';
   }
   ctx.metrics.jobs.inc({ outcome });
@@ -197,7 +280,11 @@ export async function handleJob(ctx: ProcessorContext, message: JobMessage): Pro
   return outcome;
 }
 
-async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOutcome> {
+async function handle(
+  ctx: ProcessorContext,
+  message: JobMessage,
+  options: HandleOptions,
+): Promise<JobOutcome> {
   const attempt = attemptOf(message.headers);
   const correlationId = headerValue(message.headers, HEADERS.correlationId);
   const parsed = parseImageJobEvent(message.value);
@@ -234,22 +321,19 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
       log.info('duplicate delivery of a finished job');
       return 'ready';
     }
-    const { processed, variants } = await withDeadline(ctx.config.jobs.timeoutMs, (signal) =>
-      produceVariants(ctx, job, signal),
+    const rendered = await withDeadline(ctx.config.jobs.timeoutMs, (signal) =>
+      produceVariants(ctx, job, signal, options.trustStoredSource === true),
     );
+    const { variants } = rendered;
     const recorded = await completeImageJob(ctx.db, job, {
-      variants,
-      placeholder: processed.placeholder,
-      width: processed.source.width,
-      height: processed.source.height,
-      bytes: processed.source.bytes,
-      contentHash: processed.source.contentHash,
+      ...rendered,
+      profileVersion: ctx.profile.version,
     });
     if (!recorded) {
       log.info('image changed while processing; result dropped');
       return 'stale';
     }
-    await finishReady(ctx, job, correlationId, { variants, placeholder: processed.placeholder });
+    await finishReady(ctx, job, correlationId, { variants, placeholder: rendered.placeholder });
     log.info({ variants: variants.length }, 'image ready');
     return 'ready';
   } catch (error) {
@@ -258,7 +342,7 @@ async function handle(ctx: ProcessorContext, message: JobMessage): Promise<JobOu
   }
 
   if (failure.retryable && attempt < ctx.config.jobs.maxAttempts) {
-    await sendToRetry(ctx, message, attempt, failure);
+    await sendToRetry(ctx, message, attempt, failure, options);
     return 'retried';
   }
   const final: ImageFailure = failure.retryable

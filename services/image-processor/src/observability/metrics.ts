@@ -43,6 +43,18 @@ export function createProcessorMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    renditions: new Counter({
+      name: 'zocket_image_renditions_total',
+      help: 'Rendition lookups: hit (stored variants reused), miss (rendered), shared (waited for a render in flight)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    bulkItems: new Counter({
+      name: 'zocket_bulk_items_total',
+      help: 'Bulk job items recorded, by outcome: succeeded, failed, skipped, cancelled',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;

@@ -81,3 +81,38 @@ export async function putVariants(
     }),
   );
 }
+
+/** Where the original of a URL source is kept, by content: fetched once, re-rendered from S3. */
+export function originalKey(contentHash: string): string {
+  return `originals/${contentHash}`;
+}
+
+/** Keeps a fetched original (never public); the same bytes always land on the same key. */
+export async function putOriginal(
+  s3: S3Client,
+  config: StoreConfig,
+  contentHash: string,
+  bytes: Buffer,
+  signal?: AbortSignal,
+): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: config.bucket, Key: originalKey(contentHash), Body: bytes }),
+    signal === undefined ? {} : { abortSignal: signal },
+  );
+}
+
+/** A kept original, or undefined when it is not (or no longer) stored. */
+export async function getOriginal(
+  s3: S3Client,
+  config: StoreConfig,
+  contentHash: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<Buffer | undefined> {
+  try {
+    return await getSourceObject(s3, config, originalKey(contentHash), maxBytes, signal);
+  } catch (error) {
+    if (error instanceof SourceMissingError) return undefined;
+    throw error;
+  }
+}
