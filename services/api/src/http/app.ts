@@ -3,52 +3,16 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
 import { outboxBacklog } from '@zocket/db';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
-import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
-import { errorResponse, handleError, payloadTooLarge } from './errors.js';
+import { errorResponse, handleError } from './errors.js';
+import { type HttpEnv, isMultipart, useMiddleware } from './middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createRestHandler } from './rest-handler.js';
-
-const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
-const KNOWN_ROUTES = new Set([
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/openapi.json',
-  '/products',
-  '/products/:id',
-  '/products/:id/images',
-  '/products/:id/reprocess',
-]);
-const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
-
-/** A bounded route label for metrics: unknown paths and procedures never become new series. */
-function routeLabel(path: string): string {
-  if (path.startsWith('/trpc/')) {
-    const name = path.slice('/trpc/'.length);
-    if (name.includes(',')) return '/trpc/(batch)';
-    return PROCEDURES.has(name) ? path : '/trpc/(unknown)';
-  }
-  const route = path.replace(UUID_SEGMENT, '/:id');
-  return KNOWN_ROUTES.has(route) ? route : '(unmatched)';
-}
-
-function isMultipart(contentType: string | undefined): boolean {
-  return contentType?.toLowerCase().startsWith('multipart/form-data') ?? false;
-}
-
-/** The two routes that accept image files: REST `POST /products/:id/images` and its tRPC twin. */
-function isUploadRoute(path: string): boolean {
-  return /^\/products\/[^/]+\/images\/?$/.test(path) || path === '/trpc/products.uploadImages';
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
@@ -62,7 +26,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
 export function createHttpApp(ctx: AppContext) {
   const { config, logger, metrics } = ctx;
-  const app = new Hono<{ Variables: { requestId: string } }>();
+  const app = new Hono<HttpEnv>();
 
   const createContext = (authorization: string | undefined, id: string): TrpcContext => {
     let user: ReturnType<TrpcContext['user']> | undefined;
@@ -82,55 +46,7 @@ export function createHttpApp(ctx: AppContext) {
   };
   const rest = createRestHandler((error, trpcCtx) => logProcedureError(error, trpcCtx?.requestId));
 
-  app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(async (c, next) => {
-    const started = performance.now();
-    await next();
-    const labels = {
-      route: routeLabel(c.req.path),
-      method: c.req.method,
-      status: String(c.res.status),
-    };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
-    if (c.res.status >= 500) {
-      logger.warn({ requestId: c.get('requestId'), ...labels }, 'request failed');
-    } else {
-      logger.debug({ requestId: c.get('requestId'), ...labels }, 'request');
-    }
-  });
-  app.use(secureHeaders());
-  // CORS only concerns browsers, which always send Origin; skipping it otherwise keeps
-  // server-to-server requests on @hono/node-server's fast response path (measured: 3-7x).
-  const corsMiddleware = cors({
-    origin: config.http.corsOrigins,
-    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-    allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-    exposeHeaders: ['X-Request-Id'],
-    maxAge: 600,
-  });
-  app.use((c, next) => (c.req.header('origin') === undefined ? next() : corsMiddleware(c, next)));
-  const jsonLimit = bodyLimit({
-    maxSize: config.http.bodyLimitBytes,
-    onError: () => {
-      throw payloadTooLarge(config.http.bodyLimitBytes);
-    },
-  });
-  const uploadLimit = bodyLimit({
-    maxSize: config.uploads.maxRequestBytes,
-    onError: () => {
-      throw payloadTooLarge(config.uploads.maxRequestBytes);
-    },
-  });
-  app.use((c, next) => {
-    // Only requests that may carry a body pay for the check (it materialises the request).
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS')
-      return next();
-    // Only the upload routes get the larger multipart limit; any other body is held to the JSON one.
-    return isUploadRoute(c.req.path) && isMultipart(c.req.header('content-type'))
-      ? uploadLimit(c, next)
-      : jsonLimit(c, next);
-  });
+  useMiddleware(app, ctx);
   app.onError((error, c) =>
     handleError(error, c, (e) =>
       logger.error({ err: e, requestId: c.get('requestId') }, 'unhandled error'),
