@@ -1,31 +1,20 @@
 import type { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
-import { outboxBacklog } from '@zocket/db';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse, handleError } from './errors.js';
 import { type HttpEnv, isMultipart, useMiddleware } from './middleware.js';
-import { buildOpenApiDocument } from './openapi.js';
 import { createRestHandler } from './rest-handler.js';
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
-    ),
-  ]);
-}
+import { opsRoutes } from './routes/ops.js';
 
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
 export function createHttpApp(ctx: AppContext) {
-  const { config, logger, metrics } = ctx;
+  const { config, logger } = ctx;
   const app = new Hono<HttpEnv>();
 
   const createContext = (authorization: string | undefined, id: string): TrpcContext => {
@@ -54,52 +43,7 @@ export function createHttpApp(ctx: AppContext) {
   );
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
-  app.get('/readyz', async (c) => {
-    const check = async (run: () => Promise<unknown>) => {
-      try {
-        await withTimeout(run(), 2_000);
-        return 'ok';
-      } catch (error) {
-        return error instanceof Error ? error.message : 'unavailable';
-      }
-    };
-    const admin = ctx.kafka.admin();
-    const [postgres, redis, kafka] = await Promise.all([
-      check(() => sql`select 1`.execute(ctx.db)),
-      check(() => ctx.redis.ping()),
-      check(async () => {
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      }),
-    ]);
-    const ready = postgres === 'ok' && redis === 'ok' && kafka === 'ok';
-    return c.json(
-      { status: ready ? 'ready' : 'not ready', postgres, redis, kafka },
-      ready ? 200 : 503,
-    );
-  });
-
-  app.get('/metrics', async (c) => {
-    try {
-      const backlog = await outboxBacklog(ctx.db);
-      metrics.outboxBacklog.set(backlog.count);
-      metrics.outboxOldestAge.set(backlog.oldestAgeSeconds);
-    } catch (error) {
-      logger.warn({ err: error }, 'cannot read the outbox backlog for metrics');
-    }
-    return c.text(await metrics.registry.metrics(), 200, {
-      'Content-Type': metrics.registry.contentType,
-    });
-  });
-
-  const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`);
-  app.get('/openapi.json', (c) => c.json(openApiDocument));
+  app.route('/', opsRoutes(ctx));
 
   app.all('/trpc/*', (c) =>
     fetchRequestHandler({
