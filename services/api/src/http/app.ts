@@ -4,36 +4,24 @@ import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppContext } from '../app-context.js';
-import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
-import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse, handleError } from './errors.js';
-import { type HttpEnv, isMultipart, useMiddleware } from './middleware.js';
+import { type HttpEnv, useMiddleware } from './middleware.js';
+import { createRequestContext, logProcedureError } from './request-context.js';
 import { createRestHandler } from './rest-handler.js';
 import { opsRoutes } from './routes/ops.js';
+import { uploadRoutes } from './routes/uploads.js';
 
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
 export function createHttpApp(ctx: AppContext) {
   const { config, logger } = ctx;
   const app = new Hono<HttpEnv>();
 
-  const createContext = (authorization: string | undefined, id: string): TrpcContext => {
-    let user: ReturnType<TrpcContext['user']> | undefined;
-    return {
-      app: ctx,
-      requestId: id,
-      user: () => {
-        user ??= ctx.authenticate(authorization);
-        return user;
-      },
-    };
-  };
-  const logProcedureError = (error: TRPCError, requestId: string | undefined, path?: string) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') {
-      logger.error({ err: error.cause ?? error, path, requestId }, 'procedure failed');
-    }
-  };
-  const rest = createRestHandler((error, trpcCtx) => logProcedureError(error, trpcCtx?.requestId));
+  const createContext = (authorization: string | undefined, id: string) =>
+    createRequestContext(ctx, authorization, id);
+  const logError = (error: TRPCError, requestId: string | undefined, path?: string) =>
+    logProcedureError(logger, error, requestId, path);
+  const rest = createRestHandler((error, trpcCtx) => logError(error, trpcCtx?.requestId));
 
   useMiddleware(app, ctx);
   app.onError((error, c) =>
@@ -53,36 +41,11 @@ export function createHttpApp(ctx: AppContext) {
       // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
       maxBatchSize: config.http.trpcMaxBatchSize,
       createContext: () => createContext(c.req.header('authorization'), c.get('requestId')),
-      onError: ({ error, path }) => logProcedureError(error, c.get('requestId'), path),
+      onError: ({ error, path }) => logError(error, c.get('requestId'), path),
     }),
   );
 
-  app.post('/products/:id/images', async (c) => {
-    const trpcCtx = createContext(c.req.header('authorization'), c.get('requestId'));
-    const user = await trpcCtx.user();
-    if (user === null) return errorResponse(c, 'UNAUTHORIZED', 'a bearer token is required');
-    if (!isMultipart(c.req.header('content-type'))) {
-      return errorResponse(
-        c,
-        'UNSUPPORTED_MEDIA_TYPE',
-        'expected multipart/form-data with field "files"',
-      );
-    }
-    const id = c.req.param('id');
-    let form: FormData;
-    try {
-      form = await c.req.formData();
-    } catch {
-      return errorResponse(c, 'BAD_REQUEST', 'malformed multipart body');
-    }
-    const product = await uploadImages(
-      ctx,
-      { user, requestId: c.get('requestId') },
-      parseProductId(id),
-      await filesFromForm(form),
-    );
-    return c.json(product);
-  });
+  app.route('/', uploadRoutes(ctx));
 
   // Everything else is the REST twin of the procedures, reshaped to the one error body.
   app.all('*', async (c) => {
