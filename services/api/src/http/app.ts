@@ -1,20 +1,19 @@
 import type { TRPCError } from '@trpc/server';
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppContext } from '../app-context.js';
-import { appRouter } from '../trpc/app.router.js';
 import { errorResponse, handleError } from './errors.js';
 import { type HttpEnv, useMiddleware } from './middleware.js';
 import { createRequestContext, logProcedureError } from './request-context.js';
 import { createRestHandler } from './rest-handler.js';
 import { opsRoutes } from './routes/ops.js';
+import { trpcRoutes } from './routes/trpc.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
 export function createHttpApp(ctx: AppContext) {
-  const { config, logger } = ctx;
+  const { logger } = ctx;
   const app = new Hono<HttpEnv>();
 
   const createContext = (authorization: string | undefined, id: string) =>
@@ -33,18 +32,7 @@ export function createHttpApp(ctx: AppContext) {
 
   app.route('/', opsRoutes(ctx));
 
-  app.all('/trpc/*', (c) =>
-    fetchRequestHandler({
-      endpoint: '/trpc',
-      req: c.req.raw,
-      router: appRouter,
-      // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
-      maxBatchSize: config.http.trpcMaxBatchSize,
-      createContext: () => createContext(c.req.header('authorization'), c.get('requestId')),
-      onError: ({ error, path }) => logError(error, c.get('requestId'), path),
-    }),
-  );
-
+  app.route('/', trpcRoutes(ctx));
   app.route('/', uploadRoutes(ctx));
 
   // Everything else is the REST twin of the procedures, reshaped to the one error body.
