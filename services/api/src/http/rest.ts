@@ -1,10 +1,10 @@
 import type { TRPCError } from '@trpc/server';
-import { ERROR_CODES, type ErrorCode } from '@zocket/contracts';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { codeForStatus, describeError } from '../errors/translate-error.js';
 import { appRouter } from '../trpc/app.router.js';
 import { pinCoercion } from '../trpc/pin-coercion.js';
 import type { TrpcContext } from '../trpc/trpc.js';
@@ -25,6 +25,8 @@ export interface RestRequest {
 export interface RestResult {
   status: number;
   body: string | undefined;
+  /** What the procedure (or the handler) threw, for an error status. */
+  error?: TRPCError;
 }
 
 /**
@@ -45,6 +47,7 @@ function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefi
     for (const input of procedure._def.inputs) pinCoercion(input);
   }
   const contexts = new WeakMap<object, TrpcContext>();
+  const errors = new WeakMap<object, TRPCError>();
   const handler = createOpenApiNodeHttpHandler({
     router: appRouter,
     createContext: ({ req }: { req: object }) => {
@@ -52,7 +55,10 @@ function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefi
       if (ctx === undefined) throw new Error('REST request without a context');
       return ctx;
     },
-    onError: ({ error, ctx }: { error: TRPCError; ctx?: TrpcContext }) => onError(error, ctx),
+    onError: ({ error, ctx, req }: { error: TRPCError; ctx?: TrpcContext; req: object }) => {
+      errors.set(req, error);
+      onError(error, ctx);
+    },
   });
 
   return (request: RestRequest, ctx: TrpcContext): Promise<RestResult> => {
@@ -75,7 +81,10 @@ function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefi
       const res = {
         statusCode: 200,
         setHeader: () => {},
-        end: (body?: string) => resolve({ status: res.statusCode, body }),
+        end: (body?: string) => {
+          const error = errors.get(req);
+          resolve({ status: res.statusCode, body, ...(error === undefined ? {} : { error }) });
+        },
       };
       void (handler as unknown as (req: object, res: object) => Promise<void>)(req, res);
     });
@@ -92,7 +101,6 @@ export function restRoutes(ctx: AppContext) {
     logProcedureError(ctx.logger, error, trpcCtx?.requestId),
   );
 
-  // Everything else is the REST twin of the procedures, reshaped to the one error body.
   routes.all('*', async (c) => {
     const method = c.req.method;
     let body: unknown;
@@ -130,27 +138,12 @@ export function restRoutes(ctx: AppContext) {
         'content-type': 'application/json',
       });
     }
-    const error = JSON.parse(result.body ?? '{}') as {
-      message?: string;
-      data?: { appCode?: string; fields?: Record<string, string[]> | null };
-    };
-    const appCode = error.data?.appCode;
-    if (appCode !== undefined && (ERROR_CODES as readonly string[]).includes(appCode)) {
-      return errorResponse(
-        c,
-        appCode as ErrorCode,
-        error.message ?? 'error',
-        error.data?.fields ?? undefined,
-      );
+    if (result.error === undefined) {
+      const code = codeForStatus(result.status);
+      return errorResponse(c, code, `${method} ${c.req.path} failed`);
     }
-    if (result.status === 404) {
-      return errorResponse(c, 'NOT_FOUND', `no route for ${method} ${c.req.path}`);
-    }
-    return errorResponse(
-      c,
-      result.status === 400 ? 'BAD_REQUEST' : 'INTERNAL',
-      error.message ?? 'error',
-    );
+    const described = describeError(result.error);
+    return errorResponse(c, described.code, described.message, described.fields);
   });
 
   return routes;
