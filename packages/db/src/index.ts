@@ -2,6 +2,7 @@ export {
   type ConstraintKind,
   ConstraintViolationError,
   DatabaseUnavailableError,
+  InvalidDataError,
   mapDbError,
   withDbErrors,
 } from './errors.js';
