@@ -91,6 +91,41 @@ function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefi
   };
 }
 
+const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+/** Routes served outside the REST twin, by method. */
+const OTHER_ROUTES: Record<string, string[]> = {
+  '/healthz': ['GET'],
+  '/readyz': ['GET'],
+  '/metrics': ['GET'],
+  '/openapi.json': ['GET'],
+  '/products/{id}/images': ['POST'],
+};
+
+/** For each route template, as a pattern, the methods it answers (for 405 and `Allow`). */
+function routeMethods(): { pattern: RegExp; allow: string }[] {
+  const byTemplate = new Map<string, Set<string>>();
+  const add = (template: string, method: string) => {
+    const methods = byTemplate.get(template) ?? new Set<string>();
+    methods.add(method.toUpperCase());
+    byTemplate.set(template, methods);
+  };
+  for (const [template, methods] of Object.entries(OTHER_ROUTES)) {
+    for (const method of methods) add(template, method);
+  }
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { meta?: { openapi?: { method: string; path: string } } } }
+  >;
+  for (const procedure of Object.values(procedures)) {
+    const openapi = procedure._def.meta?.openapi;
+    if (openapi !== undefined) add(openapi.path, openapi.method);
+  }
+  return [...byTemplate].map(([template, methods]) => ({
+    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+    allow: METHOD_ORDER.filter((m) => methods.has(m)).join(', '),
+  }));
+}
+
 /**
  * The REST twin of the procedures (trpc-to-openapi) as Hono routes, for every path no other
  * route took, reshaped to the one error body.
@@ -101,8 +136,16 @@ export function restRoutes(ctx: AppContext) {
     logProcedureError(ctx.logger, error, trpcCtx?.requestId),
   );
 
+  const routeTable = routeMethods();
+
   routes.all('*', async (c) => {
     const method = c.req.method;
+    const known = routeTable.find((r) => r.pattern.test(c.req.path));
+    const allowed = known?.allow.split(', ') ?? [];
+    if (known !== undefined && !allowed.includes(method === 'HEAD' ? 'GET' : method)) {
+      c.header('Allow', known.allow);
+      return errorResponse(c, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${c.req.path}`);
+    }
     let body: unknown;
     let contentType = c.req.header('content-type');
     if (method !== 'GET' && method !== 'HEAD') {
