@@ -76,13 +76,17 @@ export function useMiddleware(app: Hono<HttpEnv>, ctx: AppContext): void {
   app.use((c, next) => (c.req.header('origin') === undefined ? next() : corsMiddleware(c, next)));
   const jsonLimit = bodyLimit({
     maxSize: config.http.bodyLimitBytes,
-    onError: () => {
+    onError: (c) => {
+      // The rest of the body is never read: a kept-alive socket would parse it as the next request.
+      c.header('Connection', 'close');
       throw payloadTooLarge(config.http.bodyLimitBytes);
     },
   });
   const uploadLimit = bodyLimit({
     maxSize: config.uploads.maxRequestBytes,
-    onError: () => {
+    onError: (c) => {
+      // The rest of the body is never read: a kept-alive socket would parse it as the next request.
+      c.header('Connection', 'close');
       throw payloadTooLarge(config.uploads.maxRequestBytes);
     },
   });
