@@ -1,4 +1,6 @@
+import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
 import { Hono } from 'hono';
 import type { AppContext } from '../../app-context.js';
 import { appRouter } from '../../trpc/app.router.js';
@@ -8,17 +10,39 @@ import { createRequestContext, logProcedureError } from '../request-context.js';
 /** The tRPC router at `/trpc` (batching on, bounded). */
 export function trpcRoutes(ctx: AppContext) {
   const routes = new Hono<HttpEnv>();
-  routes.all('/trpc/*', (c) =>
-    fetchRequestHandler({
+  const maxBatchSize = ctx.config.http.trpcMaxBatchSize;
+  routes.all('/trpc/*', (c) => {
+    const requestCtx = () =>
+      createRequestContext(ctx, c.req.header('authorization'), c.get('requestId'));
+    // tRPC refuses an oversized batch before it makes a context, so its error would carry no
+    // request id: refuse it here, shaped by the same formatter, with the context.
+    if (c.req.query('batch') === '1') {
+      const calls = c.req.path.slice('/trpc/'.length).split(',').length;
+      if (calls > maxBatchSize) {
+        const error = new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `Batch call exceeds maximum size (${calls} > ${maxBatchSize})`,
+        });
+        const shape = getErrorShape({
+          config: appRouter._def._config,
+          error,
+          type: 'unknown',
+          path: undefined,
+          input: undefined,
+          ctx: requestCtx(),
+        });
+        return c.json({ error: shape }, 400);
+      }
+    }
+    return fetchRequestHandler({
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
       // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
-      maxBatchSize: ctx.config.http.trpcMaxBatchSize,
-      createContext: () =>
-        createRequestContext(ctx, c.req.header('authorization'), c.get('requestId')),
+      maxBatchSize,
+      createContext: requestCtx,
       onError: ({ error, path }) => logProcedureError(ctx.logger, error, c.get('requestId'), path),
-    }),
-  );
+    });
+  });
   return routes;
 }
