@@ -36,10 +36,14 @@ describe('a value PostgreSQL refuses as data', () => {
   });
 
   it('is a BAD_REQUEST AppError for a timestamp out of range (22008)', async () => {
-    const error = await listProducts(db, { limit: 5 }, {
-      ts: '0000-01-01T00:00:00.000000Z',
-      id: '0b9f6a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
-    }).catch((e: unknown) => e);
+    const error = await listProducts(
+      db,
+      { limit: 5 },
+      {
+        ts: '0000-01-01T00:00:00.000000Z',
+        id: '0b9f6a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+      },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('BAD_REQUEST');
   });
