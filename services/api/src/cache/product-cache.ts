@@ -40,7 +40,7 @@ export class ProductCache {
     const genKey = this.keys.productGeneration(id);
     let generation: string | undefined;
     try {
-      const cached = await this.redis.get(key);
+      const cached = (await this.redis.eval(CACHE_SCRIPTS.read, 2, key, genKey)) as string | null;
       if (cached !== null) {
         const parsed = productSchema.safeParse(JSON.parse(cached));
         if (parsed.success) {
