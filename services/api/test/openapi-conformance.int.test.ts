@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,8 @@ describe('the OpenAPI document', () => {
     ];
     const result = await run(schemathesis, args, {
       timeout: 110_000,
+      // Its example database goes to the working folder: keep it out of the repository.
+      cwd: tmpdir(),
       maxBuffer: 16 * 1024 * 1024,
       env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' },
     }).then(
