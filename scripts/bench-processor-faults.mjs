@@ -232,6 +232,30 @@ async function smallBatch(count) {
   return performance.now() - t0;
 }
 
+let cleaned;
+/** Stops the children and drops the run's database and topics (also on Ctrl-C). */
+function cleanup() {
+  cleaned ??= (async () => {
+    stopping = true;
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(1_000);
+    for (const child of children) child.kill('SIGKILL');
+    imageServer.close();
+    await kadmin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await kadmin.disconnect();
+    await db.destroy();
+    await admin.query(`DROP DATABASE IF EXISTS "${runId}" WITH (FORCE)`).catch(() => {});
+    await admin.end();
+  })();
+  return cleaned;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
 try {
   // ------------------------------------------------------------ 1. a member killed (-9)
   const group = `${runId}-processors`;
@@ -282,14 +306,5 @@ try {
     `${JSON.stringify({ processor: { killStallMs: Math.round(killStallMs) }, rss: { processorAfter2000Mb } }, null, 2)}\n`,
   );
 } finally {
-  stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  await sleep(1_000);
-  for (const child of children) child.kill('SIGKILL');
-  imageServer.close();
-  await kadmin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-  await kadmin.disconnect();
-  await db.destroy();
-  await admin.query(`DROP DATABASE IF EXISTS "${runId}" WITH (FORCE)`).catch(() => {});
-  await admin.end();
+  await cleanup();
 }
