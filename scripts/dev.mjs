@@ -2,17 +2,23 @@
 // `npm run dev`: starts the API and one image processor (already built) with this shell's
 // environment, e.g. after `eval "$(infra/local/up)"` and `npm run db:migrate`. Ctrl-C stops both.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { arch } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The processor's allocator, as in its Docker image: jemalloc (Debian libjemalloc2, installed by
+// infra/local/up), else glibc held to two arenas. glibc's default kept libvips' freed buffers.
+const jemalloc = `/usr/lib/${arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`;
+const allocator = existsSync(jemalloc) ? { LD_PRELOAD: jemalloc } : { MALLOC_ARENA_MAX: '2' };
 const services = [
   { name: 'api', entry: 'services/api/dist/main.js', env: {} },
   {
     name: 'image-processor',
     entry: 'services/image-processor/dist/main.js',
     // Images in flight share the libuv pool with DNS and file I/O: give it room.
-    env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
+    env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8', ...allocator },
   },
 ];
 

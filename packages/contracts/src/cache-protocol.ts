@@ -12,13 +12,19 @@
 export function cacheKeys(prefix = 'zocket') {
   return {
     product: (productId: string) => `${prefix}:product:v1:${productId}`,
-    /** Bumped by every invalidation; a reader may only fill the cache if it has not moved. */
-    productGeneration: (productId: string) => `${prefix}:product-gen:${productId}`,
+    /**
+     * A hash: `g`, bumped by every invalidation (a reader may only fill the cache if it has not
+     * moved), and `r`, the run id of the Redis instance that stored the entry.
+     */
+    productGeneration: (productId: string) => `${prefix}:product-gen:v2:${productId}`,
     /** Pub/sub channel: a product id is published after each invalidation (the live doorbell). */
     productChanges: `${prefix}:product-changed`,
   };
 }
 export type CacheKeys = ReturnType<typeof cacheKeys>;
+
+/** Lua: the run id of the Redis instance running the script; a restart (even from a snapshot) changes it. */
+const RUN_ID = `local rid = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')`;
 
 /**
  * The cache protocol shared by every writer (API, image processor) and the API's readers.
@@ -27,20 +33,36 @@ export type CacheKeys = ReturnType<typeof cacheKeys>;
  * reads PostgreSQL, then stores the product only if the generation is unchanged. A writer, after
  * its transaction commits, increments the generation and deletes the entry. So a reader that
  * raced a writer and read the old row can never store it.
+ *
+ * Both the entry and the generation a reader took are tied to the Redis instance's run id: a
+ * Redis restarted from a snapshot brings back old entries and old generations together, and
+ * neither may then be used, since writes that came after the snapshot bumped generations that
+ * the snapshot does not hold.
  */
 export const CACHE_SCRIPTS = {
-  /** KEYS[1]=generation key; ARGV[1]=random start value, ARGV[2]=ttl seconds. Returns the generation. */
+  /** KEYS[1]=value key, KEYS[2]=generation key. Returns the entry, or nil if absent or older than this instance. */
+  read: `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+${RUN_ID}
+if redis.call('HGET', KEYS[2], 'r') ~= rid then return false end
+return v`,
+  /** KEYS[1]=generation key; ARGV[1]=random start value, ARGV[2]=ttl seconds. Returns `<run id>|<generation>`. */
   readGeneration: `
-local g = redis.call('GET', KEYS[1])
+${RUN_ID}
+local g = redis.call('HGET', KEYS[1], 'g')
 if not g then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-  return ARGV[1]
+  redis.call('HSET', KEYS[1], 'g', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  g = ARGV[1]
 end
-return g`,
-  /** KEYS[1]=value key, KEYS[2]=generation key; ARGV[1]=expected generation, ARGV[2]=json, ARGV[3]=ttl. */
+return rid .. '|' .. g`,
+  /** KEYS[1]=value key, KEYS[2]=generation key; ARGV[1]=what readGeneration returned, ARGV[2]=json, ARGV[3]=ttl. */
   fillIfUnchanged: `
-if redis.call('GET', KEYS[2]) == ARGV[1] then
+${RUN_ID}
+if rid .. '|' .. (redis.call('HGET', KEYS[2], 'g') or '') == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  redis.call('HSET', KEYS[2], 'r', rid)
   return 1
 end
 return 0`,
@@ -50,7 +72,7 @@ return 0`,
    * so every writer that invalidates (API and processor, retried until Redis confirms) also rings.
    */
   invalidate: `
-redis.call('INCR', KEYS[2])
+redis.call('HINCRBY', KEYS[2], 'g', 1)
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 local deleted = redis.call('DEL', KEYS[1])
 if ARGV[2] then redis.call('PUBLISH', ARGV[2], ARGV[3]) end

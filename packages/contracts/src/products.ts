@@ -8,9 +8,17 @@ export const DEFAULT_LIST_LIMIT = 20;
 
 export const idSchema = z.uuid({ error: 'must be a UUID' });
 
+/**
+ * Text as PostgreSQL can store it: every text input starts here, since a NUL (U+0000) in a
+ * `text` column fails the statement (SQLSTATE 22021).
+ */
+export const textSchema = () =>
+  z.string().refine((value) => !value.includes('\u0000'), {
+    error: 'must not contain the NUL character (U+0000)',
+  });
+
 /** A remote image address: absolute http(s) only, bounded length, no credentials. */
-export const imageUrlSchema = z
-  .string()
+export const imageUrlSchema = textSchema()
   .max(MAX_IMAGE_URL_LENGTH, { error: `must be at most ${MAX_IMAGE_URL_LENGTH} characters` })
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }))
   .refine(
@@ -22,8 +30,8 @@ export const imageUrlSchema = z
     { error: 'must not contain credentials' },
   );
 
-const nameSchema = z.string().trim().min(1, { error: 'must not be empty' }).max(200);
-const descriptionSchema = z.string().trim().max(5000);
+const nameSchema = textSchema().trim().min(1, { error: 'must not be empty' }).max(200);
+const descriptionSchema = textSchema().trim().max(5000);
 const imageUrlsSchema = z
   .array(imageUrlSchema)
   .max(MAX_IMAGES_PER_PRODUCT, { error: `at most ${MAX_IMAGES_PER_PRODUCT} images` });
@@ -57,8 +65,8 @@ export const listProductsInput = z
     minPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
     maxPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
     currency: currencySchema.optional(),
-    name: z.string().trim().min(1).max(200).optional(),
-    cursor: z.string().max(200).optional(),
+    name: textSchema().trim().min(1).max(200).optional(),
+    cursor: textSchema().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
   })
   .refine((v) => v.minPrice === undefined || v.maxPrice === undefined || v.minPrice <= v.maxPrice, {

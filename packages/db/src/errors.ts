@@ -27,6 +27,16 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
+/** A value PostgreSQL refused as data (class 22: bad encoding, out of range, ...): the caller's input. */
+export class InvalidDataError extends AppError {
+  override readonly name = 'InvalidDataError';
+  readonly sqlState: string;
+  constructor(sqlState: string, cause: unknown) {
+    super('BAD_REQUEST', `a value cannot be stored (SQLSTATE ${sqlState})`, { cause });
+    this.sqlState = sqlState;
+  }
+}
+
 const CONSTRAINT_BY_SQLSTATE: Record<string, ConstraintKind> = {
   '23505': 'unique',
   '23503': 'foreign_key',
@@ -61,6 +71,7 @@ export function mapDbError(error: unknown): unknown {
       error,
     );
   }
+  if (code.startsWith('22')) return new InvalidDataError(code, error);
   // Class 08 (connection exception), 57P0x (shutdown), 53 (insufficient resources).
   if (UNAVAILABLE_ERRNOS.has(code) || /^(08|57P0|53)/.test(code)) {
     return new DatabaseUnavailableError(error);

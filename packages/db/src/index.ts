@@ -1,5 +1,5 @@
 /* Only what other workspaces use; the package's own tests import its modules directly. */
-export { ConstraintViolationError, DatabaseUnavailableError } from './errors.js';
+export { ConstraintViolationError, DatabaseUnavailableError, InvalidDataError } from './errors.js';
 export { migrateToLatest } from './migrate.js';
 export { createOutboxListener, type OutboxListener } from './outbox-listener.js';
 export { createDb, type Db } from './pool.js';

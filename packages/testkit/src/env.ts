@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './repo.js';
 
@@ -19,4 +20,12 @@ export function testLogLevel(): string {
 /** The environment of a child process a test starts: the test's PATH plus `env`, nothing else. */
 export function childProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, ...env };
+}
+
+/** infra/local's state folder: `ZOCKET_LOCAL_DIR`, else `${XDG_CACHE_HOME:-~/.cache}/zocket-local`. */
+export function localStateDir(): string {
+  return (
+    process.env.ZOCKET_LOCAL_DIR ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'zocket-local')
+  );
 }

@@ -1,4 +1,4 @@
-export { childProcessEnv, imageFixturesDir, testLogLevel } from './env.js';
+export { childProcessEnv, imageFixturesDir, localStateDir, testLogLevel } from './env.js';
 export {
   createTestDatabase,
   createTestTopics,

@@ -11,7 +11,9 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: envInt(1).default(5),
   KAFKA_CLIENT_ID: z.string().default('zocket-image-processor'),
   KAFKA_GROUP_ID: z.string().default('zocket-image-processor'),
-  KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(30_000),
+  // How long the group waits for a member that died (kill -9, lost host) before moving its
+  // partitions: every job on them stalls that long. Jobs heartbeat every 3 s while they run.
+  KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(10_000),
   S3_PUBLIC_READ_ACL: envBool.default(true),
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),
   PROCESSOR_CONCURRENCY: envInt(1).max(64).default(2),

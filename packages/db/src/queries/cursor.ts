@@ -21,5 +21,7 @@ export function decodeCursor(value: string): Cursor | undefined {
   const ms = match[1] as string;
   const parsed = new Date(`${ms}Z`);
   if (Number.isNaN(parsed.getTime()) || parsed.toISOString() !== `${ms}Z`) return undefined;
+  // Year 0000 parses in JavaScript (1 BC) but PostgreSQL has no year 0 (22008 out of range).
+  if (parsed.getUTCFullYear() < 1) return undefined;
   return { ts: text.slice(0, text.indexOf('|')), id: (match[2] as string).toLowerCase() };
 }

@@ -62,7 +62,7 @@ export function createAuthenticator(config: ApiConfig['auth']): Authenticator {
 
   return async (authorization) => {
     if (authorization === undefined || authorization === '') return null;
-    const match = /^Bearer ([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
+    const match = /^Bearer +([A-Za-z0-9_\-.=]+)$/i.exec(authorization.trim());
     if (match === null)
       throw new AppError('UNAUTHORIZED', 'expected "Authorization: Bearer <token>"');
     try {

@@ -21,6 +21,8 @@ export class ProductCache {
    * write, so this process bypasses it until an invalidation has gone through.
    */
   private readonly unconfirmed = new Set<string>();
+  /** Failed Redis calls since the cache became unavailable (undefined while it is available). */
+  private failuresWhileDown: number | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -40,7 +42,8 @@ export class ProductCache {
     const genKey = this.keys.productGeneration(id);
     let generation: string | undefined;
     try {
-      const cached = await this.redis.get(key);
+      const cached = (await this.redis.eval(CACHE_SCRIPTS.read, 2, key, genKey)) as string | null;
+      this.onSuccess();
       if (cached !== null) {
         const parsed = productSchema.safeParse(JSON.parse(cached));
         if (parsed.success) {
@@ -58,6 +61,7 @@ export class ProductCache {
           CACHE_GENERATION_TTL_SECONDS,
         ),
       );
+      this.onSuccess();
     } catch (error) {
       this.onError('read', id, error);
     }
@@ -87,6 +91,7 @@ export class ProductCache {
   async invalidate(id: string): Promise<boolean> {
     try {
       await invalidateCachedProduct(this.redis, this.keys, id);
+      this.onSuccess();
       this.unconfirmed.delete(id);
       this.metrics.cache.inc({ result: 'invalidate' });
       return true;
@@ -97,8 +102,22 @@ export class ProductCache {
     }
   }
 
+  /** Logs once per change of state (every failure is counted in the metric), not once per call. */
   private onError(operation: string, productId: string, error: unknown) {
     this.metrics.cache.inc({ result: 'error' });
-    this.logger.warn({ err: error, operation, productId }, 'product cache unavailable');
+    if (this.failuresWhileDown === undefined) {
+      this.failuresWhileDown = 0;
+      this.logger.warn(
+        { err: error, operation, productId },
+        'product cache unavailable; reading from PostgreSQL until Redis answers again',
+      );
+    }
+    this.failuresWhileDown += 1;
+  }
+
+  private onSuccess() {
+    if (this.failuresWhileDown === undefined) return;
+    this.logger.info({ failures: this.failuresWhileDown }, 'product cache available again');
+    this.failuresWhileDown = undefined;
   }
 }

@@ -1,5 +1,83 @@
+import { ERROR_CODES } from '@zocket/contracts';
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import { appRouter } from '../trpc/app.router.js';
+
+type Document = ReturnType<typeof generateOpenApiDocument>;
+
+/** The one error body every status >= 400 carries (see errors.ts). */
+const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'requestId'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', enum: [...ERROR_CODES] },
+        message: { type: 'string' },
+        requestId: { type: 'string' },
+        fields: {
+          type: 'object',
+          description:
+            'Per-field messages, e.g. `{ "price.amountMinor": ["must not be negative"] }`',
+          additionalProperties: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+const ERROR_DESCRIPTIONS: Record<string, string> = {
+  '400': 'Invalid input (VALIDATION_FAILED, with `fields`) or a malformed request (BAD_REQUEST)',
+  '401': 'Missing, invalid or expired bearer token',
+  '404': 'No such product of yours',
+  '409': 'expectedVersion is not the current version',
+  '413': 'The request body is over the size limit',
+  '415': 'The request body is not of the expected content type',
+  '500': 'Internal error (never with details)',
+  '503': 'A dependency (database, token keys) is unavailable; retry later',
+};
+
+/** The error statuses an operation can answer, from what the server does for it. */
+function errorStatuses(method: string, path: string): string[] {
+  const statuses = ['400', '401'];
+  if (path.includes('{id}')) statuses.push('404');
+  if (method === 'patch') statuses.push('409');
+  // Every request that may carry a body is held to a size limit and to a content type.
+  if (method !== 'get') statuses.push('413', '415');
+  statuses.push('500', '503');
+  return statuses;
+}
+
+/**
+ * Replaces the generator's error responses (`{ message, code, issues }`, which the API never
+ * sends) with the real body, for every status the API can answer.
+ */
+function withRealErrors(document: Document): Document {
+  const schemas: Record<string, unknown> = { ...document.components?.schemas };
+  for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
+  schemas.Error = ERROR_SCHEMA;
+  const errorResponse = (status: string) => ({
+    description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item as Record<string, unknown>)) {
+      const op = operation as { responses?: Record<string, unknown> };
+      if (op.responses === undefined) continue;
+      const ok = op.responses['200'];
+      op.responses = { ...(ok === undefined ? {} : { '200': ok }) };
+      for (const status of errorStatuses(method, path))
+        op.responses[status] = errorResponse(status);
+    }
+  }
+  return {
+    ...document,
+    components: { ...document.components, schemas: schemas as never },
+  };
+}
 
 /** The OpenAPI 3 document: generated from the procedures' zod schemas, plus the multipart upload. */
 export function buildOpenApiDocument(baseUrl: string) {
@@ -8,7 +86,7 @@ export function buildOpenApiDocument(baseUrl: string) {
     version: '0.1.0',
     baseUrl,
     description:
-      'REST twin of the tRPC router at /trpc. Errors: `{ "error": { "code", "message", "requestId", "fields"? } }`.',
+      'REST twin of the tRPC router at /trpc. Errors: `{ "error": { "code", "message", "requestId", "fields"? } }`; a method a path does not support answers 405 METHOD_NOT_ALLOWED with `Allow`.',
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
   });
   const productRef = (
@@ -46,13 +124,9 @@ export function buildOpenApiDocument(baseUrl: string) {
             description: 'The product with the new pending images',
             ...(productRef ? { content: productRef } : {}),
           },
-          '401': { description: 'Missing or invalid token' },
-          '404': { description: 'No such product of yours' },
-          '413': { description: 'A file or the request is over the size limit' },
-          '415': { description: 'A file is not a jpeg, png, webp, avif, gif or tiff image' },
         },
       },
     },
   };
-  return document;
+  return withRealErrors(document);
 }

@@ -2,7 +2,30 @@ import { createServer, type Server } from 'node:http';
 import { sql } from 'kysely';
 import type { ProcessorContext } from '../context.js';
 
-/** /healthz (process up), /readyz (group joined, PostgreSQL answers), /metrics. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** 'ok', or why the dependency did not answer within the bound. */
+async function check(run: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      run(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return error instanceof Error ? error.message : 'unavailable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** /healthz (process up), /readyz (group joined, PostgreSQL and Kafka answer), /metrics. */
 export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolean): Server {
   return createServer((req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
@@ -13,20 +36,27 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
     if (req.method !== 'GET') return send(405, JSON.stringify({ error: 'method not allowed' }));
     if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
     if (path === '/readyz') {
-      sql`select 1`
-        .execute(ctx.db)
-        .then(
-          () => 'ok',
-          (error: unknown) => (error instanceof Error ? error.message : 'unavailable'),
-        )
-        .then((postgres) => {
-          const consumer = isConsuming() ? 'ok' : 'not consuming';
-          const ready = postgres === 'ok' && consumer === 'ok';
-          send(
-            ready ? 200 : 503,
-            JSON.stringify({ status: ready ? 'ready' : 'not ready', postgres, consumer }),
-          );
-        });
+      void Promise.all([
+        check(() => sql`select 1`.execute(ctx.db)),
+        check(async () => {
+          // No retries: a joined member keeps "consuming" while kafkajs retries a lost broker, so
+          // readiness asks the cluster itself, once, within the check's bound.
+          const admin = ctx.kafka.admin({ retry: { retries: 0 } });
+          await admin.connect();
+          try {
+            await admin.describeCluster();
+          } finally {
+            await admin.disconnect();
+          }
+        }),
+      ]).then(([postgres, kafka]) => {
+        const consumer = isConsuming() ? 'ok' : 'not consuming';
+        const ready = postgres === 'ok' && kafka === 'ok' && consumer === 'ok';
+        send(
+          ready ? 200 : 503,
+          JSON.stringify({ status: ready ? 'ready' : 'not ready', postgres, kafka, consumer }),
+        );
+      });
       return;
     }
     if (path === '/metrics') {

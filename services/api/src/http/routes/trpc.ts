@@ -1,0 +1,52 @@
+import { TRPCError } from '@trpc/server';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+import { Hono } from 'hono';
+import type { ApiContext } from '../../api-context.js';
+import { appRouter } from '../../trpc/app.router.js';
+import type { HttpEnv } from '../middleware.js';
+import { clientOf, createRequestContext, logProcedureError } from '../request-context.js';
+
+/** The tRPC router at `/trpc` (batching on, bounded). */
+export function trpcRoutes(ctx: ApiContext) {
+  const routes = new Hono<HttpEnv>();
+  const maxBatchSize = ctx.config.http.trpcMaxBatchSize;
+  routes.all('/trpc/*', async (c) => {
+    const requestCtx = () =>
+      createRequestContext(ctx, c.req.header('authorization'), c.get('requestId'), clientOf(c.env));
+    // tRPC refuses an oversized batch before it makes a context, so its error would carry no
+    // request id: refuse it here, shaped by the same formatter, with the context.
+    if (c.req.query('batch') === '1') {
+      const calls = c.req.path.slice('/trpc/'.length).split(',').length;
+      if (calls > maxBatchSize) {
+        const error = new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `Batch call exceeds maximum size (${calls} > ${maxBatchSize})`,
+        });
+        const shape = getErrorShape({
+          config: appRouter._def._config,
+          error,
+          type: 'unknown',
+          path: undefined,
+          input: undefined,
+          ctx: requestCtx(),
+        });
+        return c.json({ error: shape }, 400);
+      }
+    }
+    const response = await fetchRequestHandler({
+      endpoint: '/trpc',
+      req: c.req.raw,
+      router: appRouter,
+      // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
+      maxBatchSize,
+      createContext: requestCtx,
+      onError: ({ error, path }) => logProcedureError(ctx.logger, error, c.get('requestId'), path),
+    });
+    // Subscriptions: bounded in time and ended at shutdown (see LiveStreams).
+    return response.headers.get('content-type')?.startsWith('text/event-stream')
+      ? ctx.live.streams.track(response)
+      : response;
+  });
+  return routes;
+}

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheKeys } from '@zocket/contracts';
+import { freePort } from '@zocket/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiWorld, createApiWorld, newSubject, waitFor } from './api-world.js';
+
+/*
+ * The drill: a Redis of this test's own that writes a snapshot, crashes (kill -9) and comes back
+ * from that snapshot, as a managed Redis may. "Never stale after a write" must survive it.
+ */
+let dir: string;
+let port: number;
+let server: ChildProcess | undefined;
+let admin: Redis;
+let world: ApiWorld;
+
+async function startRedis(): Promise<void> {
+  // Persistence only by the test's explicit SAVE, so the snapshot holds exactly what it chose.
+  server = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitFor(
+    async () => ((await admin.ping().catch(() => undefined)) === 'PONG' ? true : undefined),
+    { timeoutMs: 10_000, intervalMs: 50, what: 'the test Redis to answer' },
+  );
+}
+
+async function crashRedis(): Promise<void> {
+  const s = server;
+  if (s === undefined || s.exitCode !== null) return;
+  const exited = new Promise((resolve) => s.once('exit', resolve));
+  s.kill('SIGKILL');
+  await exited;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'zocket-redis-drill-'));
+  port = await freePort();
+  admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  admin.on('error', () => {});
+  await startRedis();
+  world = await createApiWorld({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+});
+
+afterAll(async () => {
+  await world?.close();
+  admin?.disconnect();
+  await crashRedis();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a Redis restored from a snapshot', () => {
+  it('never serves the version the snapshot holds once a newer one was written', async () => {
+    const token = await world.token(newSubject());
+    const product = await world.createProduct(token, { name: 'Before the snapshot' });
+    const read = async () => (await world.call('GET', `/products/${product.id}`)).body;
+
+    expect((await read()).name).toBe('Before the snapshot');
+    expect((await read()).name).toBe('Before the snapshot'); // a hit: the entry is in Redis
+    expect(await admin.save()).toBe('OK');
+
+    const updated = await world.call('PATCH', `/products/${product.id}`, {
+      token,
+      body: { expectedVersion: product.version, name: 'After the snapshot' },
+    });
+    expect(updated.status).toBe(200);
+    expect((await read()).name).toBe('After the snapshot');
+
+    await crashRedis();
+    await startRedis();
+    // The snapshot brought back the old entry: the API must not serve it once it reconnects.
+    expect(await admin.dbsize()).toBeGreaterThan(0);
+    await waitFor(() => (world.api.ctx.redis.status === 'ready' ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      what: 'the API to reconnect to Redis',
+    });
+    for (let i = 0; i < 3; i++) {
+      const body = await read();
+      expect(body.name).toBe('After the snapshot');
+      expect(body.version).toBe(product.version + 1);
+    }
+    // And the cache works again: a read stored the new version in the restarted Redis.
+    const cached = await admin.get(cacheKeys(world.cachePrefix).product(product.id));
+    expect(JSON.parse(cached as string).name).toBe('After the snapshot');
+  });
+});

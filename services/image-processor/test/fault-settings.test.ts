@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+
+/*
+ * Settings whose effect is measured by scripts/bench-processor-faults.mjs (a dead member's stall,
+ * resident memory after 2,000 images); these tests keep them from quietly going back.
+ */
+describe('fault settings of the processor', () => {
+  it('lets the group move a dead member partitions within 10 s by default', () => {
+    expect(loadConfig({}).kafka.sessionTimeoutMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it('runs on jemalloc in its image, as sharp recommends on glibc', () => {
+    const dockerfile = readFileSync(join(root, 'services/image-processor/Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/apt-get install[^\n]*libjemalloc2/);
+    expect(runtime).toMatch(/LD_PRELOAD=\/usr\/local\/lib\/libjemalloc\.so\.2/);
+  });
+
+  it('runs on jemalloc (or two glibc arenas) under npm run dev too', () => {
+    const dev = readFileSync(join(root, 'scripts/dev.mjs'), 'utf8');
+    expect(dev).toContain('LD_PRELOAD: jemalloc');
+    expect(dev).toContain("MALLOC_ARENA_MAX: '2'");
+  });
+});
