@@ -18,7 +18,8 @@ export interface Api extends AsyncDisposable {
 
 export function createApi(config: ApiConfig, logger: Logger): Api {
   const ctx = createAppContext(config, logger);
-  const app = createHttpApp(ctx);
+  let draining = false;
+  const app = createHttpApp(ctx, () => draining);
   const relay = new OutboxRelay({
     db: ctx.db,
     databaseUrl: config.db.url,
@@ -33,6 +34,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
 
   const stop = () => {
     stopping ??= (async () => {
+      draining = true;
       // Stop accepting, let in-flight requests finish (bounded), then the relay, then the pools.
       if (server !== undefined) {
         const s = server;

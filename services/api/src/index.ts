@@ -1,1 +1,2 @@
 export type { AppRouter } from './trpc/app.router.js';
+export { envSchema as apiEnvSchema } from './config.js';

@@ -2,7 +2,32 @@ import { createServer, type Server } from 'node:http';
 import { sql } from 'kysely';
 import type { ProcessorContext } from './processor-context.js';
 
-/** /healthz (process up), /readyz (group joined, PostgreSQL answers), /metrics. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** 'ok', or why the dependency did not answer within CHECK_TIMEOUT_MS. */
+function check(run: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    run(),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
+        CHECK_TIMEOUT_MS,
+      );
+      timer.unref();
+    }),
+  ])
+    .then(
+      () => 'ok',
+      (error: unknown) => (error instanceof Error ? error.message : 'unavailable'),
+    )
+    .finally(() => clearTimeout(timer));
+}
+
+/**
+ * /healthz (process up); /readyz "can work": the consumer has joined its group (and is not
+ * stopping) and PostgreSQL answers; /readyz/all adds Redis, for dashboards; /metrics.
+ */
 export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolean): Server {
   return createServer((req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
@@ -12,21 +37,19 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
     const path = req.url?.split('?')[0];
     if (req.method !== 'GET') return send(405, JSON.stringify({ error: 'method not allowed' }));
     if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
-    if (path === '/readyz') {
-      sql`select 1`
-        .execute(ctx.db)
-        .then(
-          () => 'ok',
-          (error: unknown) => (error instanceof Error ? error.message : 'unavailable'),
-        )
-        .then((postgres) => {
-          const consumer = isConsuming() ? 'ok' : 'not consuming';
-          const ready = postgres === 'ok' && consumer === 'ok';
-          send(
-            ready ? 200 : 503,
-            JSON.stringify({ status: ready ? 'ready' : 'not ready', postgres, consumer }),
-          );
-        });
+    if (path === '/readyz' || path === '/readyz/all') {
+      const all = path === '/readyz/all';
+      Promise.all([
+        check(() => sql`select 1`.execute(ctx.db)),
+        all ? check(() => ctx.redis.ping()) : Promise.resolve(undefined),
+      ]).then(([postgres, redis]) => {
+        const consumer = isConsuming() ? 'ok' : 'not consuming';
+        const ready = postgres === 'ok' && consumer === 'ok' && (redis ?? 'ok') === 'ok';
+        send(
+          ready ? 200 : 503,
+          JSON.stringify({ status: ready ? 'ready' : 'not ready', postgres, consumer, redis }),
+        );
+      });
       return;
     }
     if (path === '/metrics') {

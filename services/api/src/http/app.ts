@@ -8,19 +8,20 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse, handleError, payloadTooLarge } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { registerReadiness } from './readiness.js';
 import { createRestHandler } from './rest-handler.js';
 
 const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
 const KNOWN_ROUTES = new Set([
   '/healthz',
   '/readyz',
+  '/readyz/all',
   '/metrics',
   '/openapi.json',
   '/products',
@@ -50,17 +51,11 @@ function isUploadRoute(path: string): boolean {
   return /^\/products\/[^/]+\/images\/?$/.test(path) || path === '/trpc/products.uploadImages';
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
-    ),
-  ]);
-}
-
-/** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
-export function createHttpApp(ctx: AppContext) {
+/**
+ * The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI.
+ * `isDraining` turns `/readyz` to 503 once shutdown has begun (see readiness.ts).
+ */
+export function createHttpApp(ctx: AppContext, isDraining: () => boolean = () => false) {
   const { config, logger, metrics } = ctx;
   const app = new Hono<{ Variables: { requestId: string } }>();
 
@@ -140,34 +135,7 @@ export function createHttpApp(ctx: AppContext) {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  app.get('/readyz', async (c) => {
-    const check = async (run: () => Promise<unknown>) => {
-      try {
-        await withTimeout(run(), 2_000);
-        return 'ok';
-      } catch (error) {
-        return error instanceof Error ? error.message : 'unavailable';
-      }
-    };
-    const admin = ctx.kafka.admin();
-    const [postgres, redis, kafka] = await Promise.all([
-      check(() => sql`select 1`.execute(ctx.db)),
-      check(() => ctx.redis.ping()),
-      check(async () => {
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      }),
-    ]);
-    const ready = postgres === 'ok' && redis === 'ok' && kafka === 'ok';
-    return c.json(
-      { status: ready ? 'ready' : 'not ready', postgres, redis, kafka },
-      ready ? 200 : 503,
-    );
-  });
+  registerReadiness(app, ctx, isDraining);
 
   app.get('/metrics', async (c) => {
     try {
