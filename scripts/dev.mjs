@@ -29,7 +29,7 @@ const running = readState();
 if (running !== undefined) {
   say(`npm run dev is already running (pid ${running.pid}, started ${running.startedAt}):`);
   say(`  API ${running.apiUrl}   processor ${running.metricsUrl}`);
-  say(`stop it with Ctrl-C in its terminal (or kill ${running.pid}), or set PORT/METRICS_PORT.`);
+  say(`stop it with Ctrl-C in its terminal (or kill ${running.pid}) before starting another.`);
   process.exit(0);
 }
 for (const [what, port] of [
@@ -110,7 +110,12 @@ const children = services.map(({ name, entry, env: own }) => {
   });
   if (pretty !== undefined) {
     child.stdout.pipe(
-      pretty({ colorize: true, ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss.l' }),
+      pretty({
+        colorize: true,
+        singleLine: true,
+        ignore: 'pid,hostname,service',
+        translateTime: 'HH:MM:ss.l',
+      }),
     );
   }
   child.on('exit', (code, signal) => {
@@ -152,8 +157,11 @@ function printSummary() {
     token.status === 0
       ? `Development token (seller "dev-seller", 12 h):\n  export TOKEN=${token.stdout.trim()}`
       : `no development token: ${token.stderr.trim()}`,
-    `  curl -s -X POST ${apiUrl}/products -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
-    `    -d '{"name":"Mug","price":{"amountMinor":1999,"currency":"EUR"},"imageUrls":["https://example.com/mug.jpg"]}'`,
+    'Create a product, upload an image, watch it turn ready:',
+    `  ID=$(curl -s -X POST ${apiUrl}/products -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `    -d '{"name":"Mug","price":{"amountMinor":1999,"currency":"EUR"}}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')`,
+    `  curl -s -X POST ${apiUrl}/products/$ID/images -H "authorization: Bearer $TOKEN" -F files=@photo.jpg`,
+    `  curl -s ${apiUrl}/products/$ID`,
     '',
     startedInfra
       ? 'Ctrl-C stops the API and the processor; infra/local keeps running (stop it with infra/local/down).'
