@@ -1,2 +1,2 @@
-export type { AppRouter } from './trpc/app.router.js';
 export { envSchema as apiEnvSchema } from './config.js';
+export type { AppRouter } from './trpc/app.router.js';

@@ -39,7 +39,7 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
     if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
     if (path === '/readyz' || path === '/readyz/all') {
       const all = path === '/readyz/all';
-      Promise.all([
+      void Promise.all([
         check(() => sql`select 1`.execute(ctx.db)),
         all ? check(() => ctx.redis.ping()) : Promise.resolve(undefined),
       ]).then(([postgres, redis]) => {
