@@ -149,6 +149,12 @@ describe('environment', () => {
     expect(secretKeys.sort()).toEqual([...SENSITIVE].sort());
   });
 
+  it('leaves the API secret at the development default, which a production API refuses', () => {
+    const devSecret = /DEV_JWT_SECRET = '([^']+)'/.exec(read('services/api/src/config.ts'))?.[1];
+    expect(devSecret).toBeDefined();
+    expect(byName(docs, 'Secret', 'zocket-api-secrets').stringData.AUTH_JWT_SECRET).toBe(devSecret);
+  });
+
   it('runs the migrations with the command the API image documents and carries', () => {
     const migrate = services.find((s) => s.role === 'migrate');
     const command = (migrate?.container.command ?? []).join(' ');
