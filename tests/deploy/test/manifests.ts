@@ -31,7 +31,7 @@ export type Doc = {
   file: string;
   apiVersion: string;
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; namespace?: string };
   // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked by the models and the tests.
   [k: string]: any;
 };
