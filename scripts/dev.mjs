@@ -71,8 +71,12 @@ if (startedInfra) {
 }
 
 // ---- 3. build, migrate, start -------------------------------------------------------------------
+// The console (apps/console, when present) is a static build the API serves at /console/.
 const consoleDir = join(root, 'apps', 'console');
-const hasConsole = existsSync(join(consoleDir, 'package.json'));
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces ?? [];
+const hasConsole =
+  existsSync(join(consoleDir, 'package.json')) &&
+  workspaces.some((w) => w === 'apps/*' || w === 'apps/console');
 const filters = ['@zocket/api', '@zocket/image-processor'];
 if (hasConsole)
   filters.push(JSON.parse(readFileSync(join(consoleDir, 'package.json'), 'utf8')).name);
@@ -134,23 +138,23 @@ const ready = await Promise.all([
   waitFor(`${apiUrl}/readyz`, 60_000),
   waitFor(`${metricsUrl}/healthz`, 60_000),
 ]);
-if (!stopping && ready.every(Boolean)) printSummary();
+if (!stopping && ready.every(Boolean)) await printSummary();
 
 // ---- helpers ------------------------------------------------------------------------------------
-function printSummary() {
+async function printSummary() {
   const token = spawnSync(
     process.execPath,
     [join(root, 'services/api/dist/bin/token.js'), 'dev-seller', '43200'],
     { cwd: root, env, encoding: 'utf8' },
   );
-  const consoleBuilt = hasConsole && existsSync(join(consoleDir, 'dist', 'index.html'));
+  const consoleServed = hasConsole && (await answers(`${apiUrl}/console/`));
   const lines = [
     '',
     'Zocket is running',
     `  API            ${apiUrl}            (tRPC at /trpc, REST at /products)`,
     `  OpenAPI        ${apiUrl}/openapi.json`,
     `  readiness      ${apiUrl}/readyz   all dependencies: ${apiUrl}/readyz/all`,
-    ...(consoleBuilt ? [`  console        ${apiUrl}/console/`] : []),
+    ...(consoleServed ? [`  console        ${apiUrl}/console/`] : []),
     `  API metrics    ${apiUrl}/metrics`,
     `  processor      ${metricsUrl}/metrics   ${metricsUrl}/readyz`,
     '',
