@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inCi, userCacheDir } from '@zocket/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baseDir, loadDocs, manifestFiles } from './manifests.js';
 
@@ -15,18 +16,13 @@ const KUBERNETES = '1.34';
 const python = ['python3', 'python'].find(
   (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0,
 );
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 if (python === undefined) {
   const reason = 'no python3 on PATH: kubernetes-validate (PyPI) cannot run';
-  if (inCi) throw new Error(`${reason}, and CI is set`);
+  if (inCi()) throw new Error(`${reason}, and CI is set`);
   console.warn(`skipping the kubernetes-validate check: ${reason}`);
 }
 
-const venv = join(
-  process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
-  'zocket-kubernetes-validate',
-  VERSION,
-);
+const venv = join(userCacheDir(), 'zocket-kubernetes-validate', VERSION);
 const bin = join(venv, 'bin', 'kubernetes-validate');
 
 function ensureInstalled(): void {
