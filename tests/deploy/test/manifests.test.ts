@@ -52,6 +52,17 @@ const schemaKeys = (schema: { shape: object }) => new Set(Object.keys(schema.sha
 const API_KEYS = schemaKeys(apiEnvSchema);
 const PROCESSOR_KEYS = schemaKeys(processorEnvSchema);
 
+/** The TypeScript files under `dir` (those containing `marker`, when given), concatenated. */
+function sources(dir: string, marker?: string): string {
+  const text = readdirSync(join(repoRoot, dir), { recursive: true })
+    .filter((f) => String(f).endsWith('.ts'))
+    .map((f) => read(`${dir}/${f}`))
+    .filter((t) => marker === undefined || t.includes(marker))
+    .join('\n');
+  if (text === '') throw new Error(`no TypeScript under ${dir}${marker ? ` with ${marker}` : ''}`);
+  return text;
+}
+
 type Role = 'api' | 'processor' | 'migrate';
 function role(workload: Doc, container: Container): Role {
   const image = imageName(container.image);
@@ -189,11 +200,9 @@ describe('images, ports and probes', () => {
   });
 
   it('probes paths the services serve, on their port, with readiness on "can serve"', () => {
-    const apiRoutes = readdirSync(join(repoRoot, 'services/api/src/http'), { recursive: true })
-      .filter((f) => String(f).endsWith('.ts'))
-      .map((f) => read(`services/api/src/http/${f}`))
-      .join('\n');
-    const opsServer = read('services/image-processor/src/http-server.ts');
+    const apiRoutes = sources('services/api/src/http');
+    // The ops server's file, wherever the processor keeps it.
+    const opsServer = sources('services/image-processor/src', 'createOpsServer');
     for (const { workload, container, role } of services) {
       if (role === 'migrate') continue;
       const portNames = container.ports.map((p: { name: string }) => p.name);
@@ -243,7 +252,7 @@ describe('images, ports and probes', () => {
 describe('autoscaling', () => {
   const partitions = topicPartitions();
   const scaledObjects = ofKind(docs, 'ScaledObject');
-  const consumerSource = read('services/image-processor/src/job-consumer.ts');
+  const consumerSource = sources('services/image-processor/src', 'class ImageJobConsumer');
 
   it('scales each processor Deployment with one ScaledObject, and nothing else scales it', () => {
     const targets = scaledObjects.map((s) => s.spec.scaleTargetRef.name).sort();
