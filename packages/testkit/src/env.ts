@@ -22,10 +22,18 @@ export function childProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, ...env };
 }
 
-/** infra/local's state folder: `ZOCKET_LOCAL_DIR`, else `${XDG_CACHE_HOME:-~/.cache}/zocket-local`. */
+/** Whether this is a CI run (`CI` set, and not empty or `false`): checks that skip locally must run. */
+export function inCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== 'false';
+}
+
+/** The user's cache folder for tools tests install outside the repository: `XDG_CACHE_HOME`, else `~/.cache`. */
+export function userCacheDir(): string {
+  return process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+}
+
+/** infra/local's state folder: `ZOCKET_LOCAL_DIR`, else `<userCacheDir()>/zocket-local`. */
 export function localStateDir(): string {
-  return (
-    process.env.ZOCKET_LOCAL_DIR ||
-    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'zocket-local')
-  );
+  return process.env.ZOCKET_LOCAL_DIR || join(userCacheDir(), 'zocket-local');
 }

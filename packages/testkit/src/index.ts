@@ -1,4 +1,11 @@
-export { childProcessEnv, imageFixturesDir, localStateDir, testLogLevel } from './env.js';
+export {
+  childProcessEnv,
+  imageFixturesDir,
+  inCi,
+  localStateDir,
+  testLogLevel,
+  userCacheDir,
+} from './env.js';
 export {
   createTestDatabase,
   createTestTopics,

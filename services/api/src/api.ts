@@ -25,7 +25,8 @@ export interface Api extends AsyncDisposable {
 
 export function createApi(config: ApiConfig, logger: Logger): Api {
   const ctx = createApiContext(config, logger);
-  const httpApp = createHttpApp(ctx);
+  let draining = false;
+  const httpApp = createHttpApp(ctx, () => draining);
   const relay = new OutboxRelay({
     db: ctx.db,
     databaseUrl: config.db.url,
@@ -65,6 +66,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
 
   const stop = () => {
     stopping ??= (async () => {
+      draining = true;
       // End live streams first (their clients resume elsewhere by last event id), stop
       // accepting, let in-flight requests finish (bounded), then the relay, then the pools.
       ctx.live.stop();

@@ -3,8 +3,9 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
-/** Flat environment, every variable with a default that works with infra/local. */
-const envSchema = z.object({
+/** Flat environment, every variable with a default that works with infra/local (its keys are the
+ * names deploy/k8s may set: tests/deploy checks them). */
+export const envSchema = z.object({
   ...sharedEnvShape,
   PORT: envInt(0).max(65535).default(8080),
   DATABASE_POOL_MAX: envInt(1).default(10),

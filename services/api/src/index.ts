@@ -1,2 +1,3 @@
 export { signDevToken } from './auth/sign-token.js';
+export { envSchema as apiEnvSchema } from './config.js';
 export type { AppRouter } from './trpc/app.router.js';

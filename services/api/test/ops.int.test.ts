@@ -1,5 +1,6 @@
 import { waitFor } from '@zocket/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../src/http/app.js';
 import { type ApiWorld, createApiWorld, expectNoStack, newSubject } from './api-world.js';
 
 let world: ApiWorld;
@@ -19,17 +20,37 @@ describe('operations endpoints', () => {
     expect(res.body).toEqual({ status: 'ok' });
   });
 
-  it('answers /readyz with 200 when postgres, redis and kafka are reachable', async () => {
+  it('answers /readyz ("can serve") with 200 when PostgreSQL answers and it is not draining', async () => {
+    const res = await world.call('GET', '/readyz');
+    expect(res.body).toEqual({ status: 'ready', postgres: 'ok', draining: false });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers /readyz/all with 200 when postgres, redis and kafka are reachable', async () => {
     // Each probe connects to Kafka afresh and gives up after 2 s; a busy machine may need a second.
     const res = await waitFor(
       async () => {
-        const probe = await world.call('GET', '/readyz');
+        const probe = await world.call('GET', '/readyz/all');
         return probe.status === 200 ? probe : undefined;
       },
-      { timeoutMs: 15_000, what: '/readyz to answer 200' },
+      { timeoutMs: 15_000, what: '/readyz/all to answer 200' },
     );
     expect(res.body).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok', kafka: 'ok' });
     expect(res.status).toBe(200);
+  });
+
+  it('answers /readyz with 503 while draining, without touching PostgreSQL', async () => {
+    let draining = true;
+    const app = createHttpApp(world.api.ctx, () => draining);
+    const during = await app.request('/readyz');
+    expect(during.status).toBe(503);
+    expect(await during.json()).toEqual({
+      status: 'not ready',
+      postgres: 'not checked',
+      draining: true,
+    });
+    draining = false;
+    expect((await app.request('/readyz')).status).toBe(200);
   });
 
   it('exposes request, cache and outbox metrics in Prometheus text format', async () => {

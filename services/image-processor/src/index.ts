@@ -1,4 +1,4 @@
-export { loadConfig, type ProcessorConfig } from './config.js';
+export { envSchema as processorEnvSchema, loadConfig, type ProcessorConfig } from './config.js';
 export {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,

@@ -79,7 +79,8 @@ export function createProcessor(
           'the libuv pool is smaller than images in flight x sharp threads + 2 (DNS, files)',
         );
       }
-      server = createOpsServer(ctx, () => consumer.ready);
+      // Not ready once shutdown has begun, even while in-flight jobs finish.
+      server = createOpsServer(ctx, () => consumer.ready && stopping === undefined);
       const s = server;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);

@@ -7,8 +7,11 @@ import { opsRoutes } from './routes/ops.js';
 import { trpcRoutes } from './routes/trpc.js';
 import { uploadRoutes } from './routes/uploads.js';
 
-/** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
-export function createHttpApp(ctx: ApiContext) {
+/**
+ * The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI.
+ * `isDraining` turns `/readyz` to 503 once shutdown has begun (see routes/readiness.ts).
+ */
+export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () => false) {
   const { logger } = ctx;
   const app = new Hono<HttpEnv>();
 
@@ -20,7 +23,7 @@ export function createHttpApp(ctx: ApiContext) {
   );
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
 
-  app.route('/', opsRoutes(ctx));
+  app.route('/', opsRoutes(ctx, isDraining));
   app.route('/', trpcRoutes(ctx));
   app.route('/', uploadRoutes(ctx));
   // Last: the REST twin takes every path the routes above did not.

@@ -15,6 +15,7 @@ const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 const KNOWN_ROUTES = new Set([
   '/healthz',
   '/readyz',
+  '/readyz/all',
   '/metrics',
   '/openapi.json',
   '/products',

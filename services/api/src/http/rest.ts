@@ -96,6 +96,7 @@ const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const OTHER_ROUTES: Record<string, string[]> = {
   '/healthz': ['GET'],
   '/readyz': ['GET'],
+  '/readyz/all': ['GET'],
   '/metrics': ['GET'],
   '/openapi.json': ['GET'],
   '/products/{id}/images': ['POST'],

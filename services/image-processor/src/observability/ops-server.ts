@@ -25,7 +25,10 @@ async function check(run: () => Promise<unknown>): Promise<string> {
   }
 }
 
-/** /healthz (process up), /readyz (group joined, PostgreSQL and Kafka answer), /metrics. */
+/**
+ * /healthz (process up); /readyz "can work": the consumer has joined its group (and is not
+ * stopping), PostgreSQL and Kafka answer; /readyz/all adds Redis, for dashboards; /metrics.
+ */
 export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolean): Server {
   return createServer((req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
@@ -35,7 +38,8 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
     const path = req.url?.split('?')[0];
     if (req.method !== 'GET') return send(405, JSON.stringify({ error: 'method not allowed' }));
     if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
-    if (path === '/readyz') {
+    if (path === '/readyz' || path === '/readyz/all') {
+      const all = path === '/readyz/all';
       void Promise.all([
         check(() => sql`select 1`.execute(ctx.db)),
         check(async () => {
@@ -49,12 +53,20 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
             await admin.disconnect();
           }
         }),
-      ]).then(([postgres, kafka]) => {
+        all ? check(() => ctx.redis.ping()) : Promise.resolve(undefined),
+      ]).then(([postgres, kafka, redis]) => {
         const consumer = isConsuming() ? 'ok' : 'not consuming';
-        const ready = postgres === 'ok' && kafka === 'ok' && consumer === 'ok';
+        const ready =
+          postgres === 'ok' && kafka === 'ok' && consumer === 'ok' && (redis ?? 'ok') === 'ok';
         send(
           ready ? 200 : 503,
-          JSON.stringify({ status: ready ? 'ready' : 'not ready', postgres, kafka, consumer }),
+          JSON.stringify({
+            status: ready ? 'ready' : 'not ready',
+            postgres,
+            kafka,
+            consumer,
+            redis,
+          }),
         );
       });
       return;

@@ -1,0 +1,73 @@
+import type { Hono } from 'hono';
+import { sql } from 'kysely';
+import type { ApiContext } from '../../api-context.js';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** 'ok', or why the dependency did not answer within CHECK_TIMEOUT_MS. */
+async function check(run: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      run(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+        timer.unref();
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return error instanceof Error ? error.message : 'unavailable';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Readiness, two views:
+ * - `/readyz` "can serve": PostgreSQL answers and the process is not draining. This is the probe for
+ *   load balancers: the API serves without Redis (reads from PostgreSQL) and without Kafka (jobs
+ *   wait in the outbox), so an outage of either must not take every replica out of rotation.
+ * - `/readyz/all` every dependency (PostgreSQL, Redis, Kafka), for dashboards and alerts.
+ */
+export function registerReadiness<E extends object>(
+  app: Hono<E>,
+  ctx: ApiContext,
+  isDraining: () => boolean,
+): void {
+  const postgres = () => check(() => sql`select 1`.execute(ctx.db));
+
+  app.get('/readyz', async (c) => {
+    const draining = isDraining();
+    const pg = draining ? 'not checked' : await postgres();
+    const ready = !draining && pg === 'ok';
+    return c.json(
+      { status: ready ? 'ready' : 'not ready', postgres: pg, draining },
+      ready ? 200 : 503,
+    );
+  });
+
+  app.get('/readyz/all', async (c) => {
+    const admin = ctx.kafka.admin();
+    const [pg, redis, kafka] = await Promise.all([
+      postgres(),
+      check(() => ctx.redis.ping()),
+      check(async () => {
+        await admin.connect();
+        try {
+          await admin.describeCluster();
+        } finally {
+          await admin.disconnect();
+        }
+      }),
+    ]);
+    const ready = pg === 'ok' && redis === 'ok' && kafka === 'ok';
+    return c.json(
+      { status: ready ? 'ready' : 'not ready', postgres: pg, redis, kafka },
+      ready ? 200 : 503,
+    );
+  });
+}
