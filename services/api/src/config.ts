@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/contracts';
 import { z } from 'zod';
 
@@ -25,7 +26,11 @@ const envSchema = z.object({
   UPLOAD_MAX_REQUEST_BYTES: envInt(1024).default(50 * MiB),
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(10_000),
   TRPC_MAX_BATCH_SIZE: envInt(1).max(1000).default(10),
+  CONSOLE_DIR: z.string().min(1).optional(),
 });
+
+/** The console's build (`apps/console/dist`), found from this file in `services/api/{src,dist}`. */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../apps/console/dist', import.meta.url));
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
 export const DEV_JWT_SECRET = 'zocket-local-development-secret-change-me';
@@ -76,7 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,
+      /** `POST /dev/token` mints tokens for anyone: never in production, never with a JWKS. */
+      devTokens: env.NODE_ENV !== 'production' && e.AUTH_JWKS_URL === undefined,
     },
+    console: { dir: e.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR },
     uploads: {
       maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,
       maxFiles: e.UPLOAD_MAX_FILES,

@@ -10,9 +10,12 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { sql } from 'kysely';
 import type { AppContext } from '../app-context.js';
+import { readUploadedOriginal } from '../products/originals.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
+import { mountConsole } from './console.js';
+import { mountDevToken } from './dev-token.js';
 import { errorResponse, handleError, payloadTooLarge } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createRestHandler } from './rest-handler.js';
@@ -27,6 +30,9 @@ const KNOWN_ROUTES = new Set([
   '/products/:id',
   '/products/:id/images',
   '/products/:id/reprocess',
+  '/products/:id/images/:id/original',
+  '/dev/token',
+  '/console',
 ]);
 const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 
@@ -37,6 +43,8 @@ function routeLabel(path: string): string {
     if (name.includes(',')) return '/trpc/(batch)';
     return PROCEDURES.has(name) ? path : '/trpc/(unknown)';
   }
+  // Every console path (pages, hashed assets) is one series.
+  if (path === '/console' || path.startsWith('/console/')) return '/console';
   const route = path.replace(UUID_SEGMENT, '/:id');
   return KNOWN_ROUTES.has(route) ? route : '(unmatched)';
 }
@@ -223,6 +231,29 @@ export function createHttpApp(ctx: AppContext) {
     );
     return c.json(product);
   });
+
+  app.get('/products/:id/images/:imageId/original', async (c) => {
+    const trpcCtx = createContext(c.req.header('authorization'), c.get('requestId'));
+    const user = await trpcCtx.user();
+    if (user === null) return errorResponse(c, 'UNAUTHORIZED', 'a bearer token is required');
+    const original = await readUploadedOriginal(
+      ctx,
+      { user, requestId: c.get('requestId') },
+      c.req.param('id'),
+      c.req.param('imageId'),
+    );
+    return new Response(original.body, {
+      headers: {
+        'Content-Type': original.contentType,
+        ...(original.bytes === undefined ? {} : { 'Content-Length': String(original.bytes) }),
+        // Owner-only bytes: the browser may keep them, shared caches may not.
+        'Cache-Control': 'private, max-age=3600',
+      },
+    });
+  });
+
+  mountDevToken(app, config.auth);
+  mountConsole(app, config.console.dir);
 
   // Everything else is the REST twin of the procedures, reshaped to the one error body.
   app.all('*', async (c) => {
