@@ -1,10 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+// Unit tests of the console's pure logic; the browser tests run against the real system in
+// tests/system (console.e2e.int.test.ts).
 export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['@zocket/testkit/global-setup'],
-    testTimeout: 180_000,
-    hookTimeout: 240_000,
-  },
+  test: { include: ['test/**/*.test.ts'] },
 });

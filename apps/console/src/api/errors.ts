@@ -29,6 +29,12 @@ export function describeProblem(error: unknown): Problem {
   if (error instanceof TRPCClientError) {
     const data = (error.data ?? undefined) as ErrorData | undefined;
     const fields = data?.fields ?? {};
+    // An SSE subscription to a path the API does not have fails its connection with HTTP 404
+    // (the eventsource ponyfill's error event carries the status as `code`).
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    if (data === undefined && (cause?.code === 404 || /\(404\)/.test(String(cause?.message)))) {
+      return { kind: 'missing-procedure', message: 'No procedure found on this path', fields };
+    }
     if (data === undefined) {
       // No tRPC error body: the request never reached the API (or its answer was not tRPC).
       return { kind: 'offline', message: 'The API cannot be reached.', fields };

@@ -80,7 +80,11 @@ interface SubscribeOptions<T> {
   onData: (value: Tracked<T>) => void;
   onError: (error: unknown) => void;
   onComplete?: () => void;
-  onConnectionStateChange?: (state: { state: 'idle' | 'connecting' | 'pending' }) => void;
+  /** `connecting` with an error: the link lost the stream and is reconnecting by itself. */
+  onConnectionStateChange?: (state: {
+    state: 'idle' | 'connecting' | 'pending';
+    error: unknown;
+  }) => void;
 }
 
 interface Unsubscribable {

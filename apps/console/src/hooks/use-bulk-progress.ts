@@ -28,35 +28,24 @@ export function useBulkProgress(initial: BulkJob) {
 
   useEffect(() => {
     if (!active) return;
-    let lastEventId: string | undefined;
-    let closed = false;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let sub: { unsubscribe(): void } | undefined;
-    const connect = () => {
-      sub = pendingApi(api).bulk.onProgress.subscribe(
-        { id: initial.id, ...(lastEventId === undefined ? {} : { lastEventId }) },
-        {
-          onStarted: () => setStreaming(true),
-          onData: ({ id, data }) => {
-            lastEventId = id;
-            queryClient.setQueryData(keys.bulkJob(data.id), data);
-          },
-          onError: (error) => {
-            sub?.unsubscribe();
-            setStreaming(false);
-            if (closed || describeProblem(error).kind === 'missing-procedure') return;
-            retry = setTimeout(connect, 2_000);
-          },
-          onComplete: () => setStreaming(false),
+    // The link reconnects by itself, resuming after the last tracked event id it saw.
+    let subscription: { unsubscribe(): void } | undefined;
+    subscription = pendingApi(api).bulk.onProgress.subscribe(
+      { id: initial.id },
+      {
+        onConnectionStateChange: ({ state, error }) => {
+          if (state === 'pending') return setStreaming(true);
+          setStreaming(false);
+          if (state === 'connecting' && error !== null && error !== undefined) {
+            if (describeProblem(error).kind === 'missing-procedure') subscription?.unsubscribe();
+          }
         },
-      );
-    };
-    connect();
-    return () => {
-      closed = true;
-      clearTimeout(retry);
-      sub?.unsubscribe();
-    };
+        onData: ({ data }) => queryClient.setQueryData(keys.bulkJob(data.id), data),
+        onError: () => setStreaming(false),
+        onComplete: () => setStreaming(false),
+      },
+    );
+    return () => subscription?.unsubscribe();
   }, [api, initial.id, active, queryClient]);
 
   const query = useQuery({

@@ -10,6 +10,8 @@ import { keys } from '../api/queries';
 export type LiveMode = 'connecting' | 'live' | 'polling' | 'reconnecting';
 
 const POLL_MS = 2_000;
+/** Without the stream, images added elsewhere (another tab, the API) still show up this soon. */
+const IDLE_POLL_MS = 10_000;
 
 function applyChange(queryClient: QueryClient, change: ImageChange) {
   queryClient.setQueryData<Product>(keys.product(change.productId), (product) => {
@@ -25,7 +27,8 @@ function applyChange(queryClient: QueryClient, change: ImageChange) {
 
 /**
  * The product, kept current without reloading: through `products.onChange` when the API has it,
- * otherwise by refetching `byId` every 2 s while an image is pending or processing.
+ * otherwise by refetching `byId` every 2 s while an image is pending or processing (every 10 s
+ * when none is).
  */
 export function useLiveProduct(id: string) {
   const api = useApi();
@@ -33,41 +36,30 @@ export function useLiveProduct(id: string) {
   const [mode, setMode] = useState<LiveMode>('connecting');
 
   useEffect(() => {
-    let lastEventId: string | undefined;
-    let closed = false;
-    let retry: ReturnType<typeof setTimeout> | undefined;
+    // The link reconnects by itself, resuming after the last tracked event id it saw.
     let subscription: { unsubscribe(): void } | undefined;
-    const connect = () => {
-      subscription = pendingApi(api).products.onChange.subscribe(
-        { productId: id, ...(lastEventId === undefined ? {} : { lastEventId }) },
-        {
-          onStarted: () => setMode('live'),
-          onData: ({ id: eventId, data }) => {
-            lastEventId = eventId;
-            setMode('live');
-            applyChange(queryClient, data);
-          },
-          onError: (error) => {
+    subscription = pendingApi(api).products.onChange.subscribe(
+      { productId: id },
+      {
+        onConnectionStateChange: ({ state, error }) => {
+          if (state === 'pending') return setMode('live');
+          if (state !== 'connecting' || error === null || error === undefined) return;
+          if (describeProblem(error).kind === 'missing-procedure') {
             subscription?.unsubscribe();
-            if (closed) return;
-            if (describeProblem(error).kind === 'missing-procedure') {
-              setMode('polling');
-              return;
-            }
-            // The stream broke (API restarted, network): poll meanwhile, reconnect from the
-            // last event seen.
+            setMode('polling');
+          } else {
             setMode('reconnecting');
-            retry = setTimeout(connect, POLL_MS);
-          },
+          }
         },
-      );
-    };
-    connect();
-    return () => {
-      closed = true;
-      clearTimeout(retry);
-      subscription?.unsubscribe();
-    };
+        onData: ({ data }) => {
+          setMode('live');
+          applyChange(queryClient, data);
+        },
+        // A failure the link does not retry (refused token, bad input): poll from now on.
+        onError: () => setMode('polling'),
+      },
+    );
+    return () => subscription?.unsubscribe();
   }, [api, id, queryClient]);
 
   const query = useQuery({
@@ -78,7 +70,7 @@ export function useLiveProduct(id: string) {
       const images = q.state.data?.images ?? [];
       return images.some((i) => i.status === 'pending' || i.status === 'processing')
         ? POLL_MS
-        : false;
+        : IDLE_POLL_MS;
     },
   });
   return { query, mode };
