@@ -51,6 +51,20 @@ async function hasProcedure(apiUrl: string, path: string): Promise<boolean> {
   return !/No procedure found on path/i.test(text);
 }
 
+/** Presses Tab until the focused element's label or text is `name` (at most 15 times). */
+async function tabTo(page: Page, name: string): Promise<void> {
+  for (let i = 0; i < 15; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate<string>(
+      `(() => { const e = document.activeElement; if (!e) return '';
+        const label = e.labels && e.labels[0] ? e.labels[0].textContent : '';
+        return (label || e.textContent || '').trim(); })()`,
+    );
+    if (focused === name || focused.startsWith(`${name}`)) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
 describe.skipIf('missing' in chromiumFound)('the console in a real browser', () => {
   const services = testServices();
   let database: TestDatabase;
@@ -119,9 +133,12 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     await page.goto(`${apiUrl}/console/`);
     await expect.poll(() => page.getByRole('heading', { name: 'Products' }).isVisible()).toBe(true);
     await expect.poll(() => page.getByText('The catalogue is empty').isVisible()).toBe(true);
-    await page.getByRole('link', { name: 'Sign in', exact: true }).click();
-    await page.getByLabel('Subject').fill('console-seller');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // Keyboard only: Tab to the sign-in link, Enter, type the subject, Enter submits.
+    await tabTo(page, 'Sign in');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'Subject');
+    await page.keyboard.type('console-seller');
+    await page.keyboard.press('Enter');
     await page.getByText('console-seller').waitFor();
     // Page-side code is passed as text: this package compiles without the DOM types.
     sellerToken = await page.evaluate<string>(
@@ -233,6 +250,27 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     await page.getByLabel('Min price').fill('13');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByText('No product matches these filters').waitFor();
+  });
+
+  it('says the API cannot be reached, and recovers when it can', async () => {
+    await page.route(`${apiUrl}/trpc/**`, (route) => route.abort('connectionrefused'));
+    await page.getByLabel('Name').fill('lamp');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The API cannot be reached.' }).waitFor({
+      timeout: 30_000,
+    });
+    await page.unroute(`${apiUrl}/trpc/**`);
+    await page.getByLabel('Name').fill('mug');
+    await page.getByLabel('Min price').fill('12');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('link', { name: 'Enamel mug (large)' }).waitFor();
+  });
+
+  it('shows a banner while the browser is offline', async () => {
+    await context.setOffline(true);
+    await page.getByText('You are offline').waitFor();
+    await context.setOffline(false);
+    await page.getByText('You are offline').waitFor({ state: 'detached' });
   });
 
   // Guarded: runs once the API has products.createUpload / completeUpload (presigned uploads).
