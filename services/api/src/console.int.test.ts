@@ -9,6 +9,7 @@ import {
   createApiWorld,
   expectNoStack,
   filesForm,
+  type Json,
   newSubject,
   pngImage,
 } from './testing/api-world.js';
@@ -68,7 +69,7 @@ describe('the console, POST /dev/token and uploaded originals', () => {
     ]) {
       const response = await world.request(path);
       expect(response.status, path).toBe(404);
-      const body = await response.json();
+      const body = (await response.json()) as Json;
       expect(body.error.code).toBe('NOT_FOUND');
     }
   });
@@ -115,7 +116,7 @@ describe('the console, POST /dev/token and uploaded originals', () => {
       body: filesForm([{ name: 'a.png', bytes: png }]),
     });
     expect(uploaded.status).toBe(200);
-    const image = (await uploaded.json()).images[0];
+    const image = ((await uploaded.json()) as Json).images[0];
     const path = `/products/${product.id}/images/${image.id}/original`;
 
     const own = await world.request(path, { headers: { authorization: `Bearer ${alice}` } });
