@@ -77,6 +77,7 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
   let page: Page;
   let productId: string;
   let sellerToken: string;
+  const pageErrors: string[] = [];
   const shots = artifactDir();
 
   beforeAll(async () => {
@@ -118,6 +119,7 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     browser = await launchChromium((chromiumFound as { path: string }).path);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     page.setDefaultTimeout(20_000);
   });
 
@@ -216,6 +218,15 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(shots, 'console-product-phone.png') });
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('reprocesses the images and shows them ready again without a reload', async () => {
+    const ready = page.locator('[data-testid="image-card"][data-status="ready"]');
+    await page.getByRole('button', { name: 'Reprocess images' }).click();
+    await expect.poll(() => ready.count()).toBeLessThan(2);
+    await expect.poll(() => ready.count(), { timeout: 120_000, interval: 500 }).toBe(2);
+    expect(await page.evaluate<number>('window.marker')).toBe(42);
+    await expectImagesRendered(page, '[data-testid="variant-image"]');
   });
 
   it('says when a save lost against a newer version, and saves nothing', async () => {
@@ -342,5 +353,9 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
       .toBe('completed');
     expect(await job.getByTestId('bulk-done').textContent()).toBe(`${total} / ${total}`);
     await page.screenshot({ path: join(shots, 'console-operations.png'), fullPage: true });
+  });
+
+  it('raised no uncaught error in the page throughout', () => {
+    expect(pageErrors).toEqual([]);
   });
 });
