@@ -120,6 +120,10 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      // The page's Content-Security-Policy must allow everything the console does.
+      if (/Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+    });
     page.setDefaultTimeout(20_000);
   });
 
@@ -355,7 +359,7 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     await page.screenshot({ path: join(shots, 'console-operations.png'), fullPage: true });
   });
 
-  it('raised no uncaught error in the page throughout', () => {
+  it('raised no uncaught error and broke no content security rule throughout', () => {
     expect(pageErrors).toEqual([]);
   });
 });
