@@ -209,7 +209,7 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     expect(await expectImagesRendered(page, '[data-testid="variant-image"]')).toBe(variants);
     // The uploaded originals come through the owner-only route as blob: URLs.
     expect(await expectImagesRendered(page, '[data-testid="original-image"]')).toBe(2);
-    expect(await page.locator('.broken').count()).toBe(0);
+    expect(await page.locator('.broken-note').count()).toBe(0);
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(shots, 'console-product.png'), fullPage: true });
   });
@@ -279,6 +279,24 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     await page.getByLabel('Min price').fill('12');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByRole('link', { name: 'Enamel mug (large)' }).waitFor();
+  });
+
+  it('shows a failed image with the reason it failed', async () => {
+    await page.getByRole('link', { name: 'New product' }).click();
+    await page.getByLabel('Name').fill('Broken lamp');
+    await page.getByLabel('Price').fill('5');
+    // A loopback address: the processor's SSRF guard refuses it, a permanent failure.
+    await page.getByLabel('Image URLs (one per line)').fill('http://127.0.0.1:9/lamp.jpg');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByRole('heading', { name: 'Broken lamp' }).waitFor();
+    const failed = page.locator('[data-testid="image-card"][data-status="failed"]');
+    await failed.waitFor({ timeout: 60_000 });
+    const reason = (await failed.getByRole('alert').textContent()) ?? '';
+    expect(reason.length).toBeGreaterThan(0);
+    expect(reason).not.toBe('processing failed');
+    // Its original cannot be loaded either: said in words, not with a broken-image icon.
+    await failed.getByText('image unavailable').waitFor();
+    await page.getByRole('link', { name: 'Products' }).first().click();
   });
 
   it('shows a banner while the browser is offline', async () => {

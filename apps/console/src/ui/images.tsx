@@ -37,7 +37,7 @@ export function BlurImage(props: {
       : undefined;
   return (
     <div
-      className={`blur-image ${state} ${props.className ?? ''}`}
+      className={`blur-image is-${state} ${props.className ?? ''}`}
       style={{
         aspectRatio: ratio,
         backgroundImage: blur === undefined || state === 'loaded' ? undefined : `url("${blur}")`,
@@ -54,7 +54,7 @@ export function BlurImage(props: {
           onError={() => setState('broken')}
         />
       )}
-      {state === 'broken' ? <span className="broken">image unavailable</span> : null}
+      {state === 'broken' ? <span className="broken-note">image unavailable</span> : null}
     </div>
   );
 }
