@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests of the console's pure logic; the browser tests run against the real system in
-// tests/system (console.e2e.int.test.ts).
+// `unit`: the console's pure logic, no service. Its browser tests run against the real system
+// in tests/system (test/console.e2e.int.test.ts).
 export default defineConfig({
-  test: { include: ['test/**/*.test.ts'] },
+  test: {
+    projects: [{ extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'] } }],
+  },
 });

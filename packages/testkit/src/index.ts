@@ -1,3 +1,4 @@
+export { childProcessEnv, imageFixturesDir, testLogLevel } from './env.js';
 export {
   createTestDatabase,
   createTestTopics,
@@ -9,6 +10,7 @@ export {
   waitFor,
 } from './isolation.js';
 export { type DedicatedKafka, startDedicatedKafka } from './kafka-broker.js';
+export { pngClaiming, pngImage } from './png.js';
 export { freePort } from './ports.js';
 export { repoRoot } from './repo.js';
 export {
@@ -20,3 +22,4 @@ export {
   testServices,
 } from './services.js';
 export { createTcpProxy, type TcpProxy, viaProxy } from './tcp-proxy.js';
+export { type KafkaRecord, type TopicTap, tapTopic } from './topic-tap.js';

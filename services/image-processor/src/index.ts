@@ -1,8 +1,10 @@
 export { loadConfig, type ProcessorConfig } from './config.js';
 export {
+  DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,
   type ProcessedImage,
   processImage,
+  type VariantFormat,
   type VariantProfile,
 } from './image-pipeline.js';
 export { resolveProfile } from './processor-context.js';

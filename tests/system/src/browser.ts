@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@zocket/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { systemTestConfig } from './config.js';
 
 /**
  * Debian's Chromium, installed on first use by infra/local/ensure-chromium (which also records
@@ -20,7 +21,7 @@ export function findChromium(): { path: string } | { missing: string } {
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
     const reason = `no Chromium for the browser tests: ${stderr.trim().split('\n').pop()}`;
-    if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') {
+    if (systemTestConfig.ci) {
       throw new Error(reason);
     }
     return { missing: reason };
@@ -34,7 +35,7 @@ export function launchChromium(executablePath: string): Promise<Browser> {
 
 /** Where screenshots go: $OUT_DIR when set, else the git-ignored tests/system/.artifacts. */
 export function artifactDir(): string {
-  const dir = process.env.OUT_DIR ?? join(repoRoot(), 'tests', 'system', '.artifacts');
+  const dir = systemTestConfig.outDir ?? join(repoRoot(), 'tests', 'system', '.artifacts');
   mkdirSync(dir, { recursive: true });
   return dir;
 }

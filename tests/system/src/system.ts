@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, waitFor } from '@zocket/testkit';
+import { childProcessEnv, repoRoot, waitFor } from '@zocket/testkit';
 
 export { freePort } from '@zocket/testkit';
 
@@ -22,7 +22,7 @@ export function startService(name: string, entry: string, env: NodeJS.ProcessEnv
   const logFile = join(logDir, `${name}-${Date.now()}.log`);
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [join(repoRoot(), entry)], {
-    env: { PATH: process.env.PATH, ...env },
+    env: childProcessEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);

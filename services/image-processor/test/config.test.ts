@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { DEFAULT_PROFILE } from '../src/image-pipeline.js';
+import { resolveProfile } from '../src/processor-context.js';
+
+describe('loadConfig', () => {
+  it('works with an empty environment and yields the default profile', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(8081);
+    expect(config.fetch.allowlist).toBe('');
+    expect(resolveProfile(config.images.profile)).toEqual({ ...DEFAULT_PROFILE, version: 'v1' });
+  });
+
+  it('overrides the profile field by field', () => {
+    const profile = resolveProfile(
+      loadConfig({ VARIANT_WIDTHS: '200, 400', VARIANT_FORMATS: 'webp', AVIF_EFFORT: '6' }).images
+        .profile,
+    );
+    expect(profile.widths).toEqual([200, 400]);
+    expect(profile.formats).toEqual(['webp']);
+    expect(profile.avif).toEqual({ quality: DEFAULT_PROFILE.avif.quality, effort: 6 });
+  });
+
+  it.each([
+    ['VARIANT_FORMATS', 'webp,jpeg'],
+    ['VARIANT_WIDTHS', '320,abc'],
+    ['VARIANT_PROFILE_VERSION', 'V 1'],
+    ['S3_PUBLIC_READ_ACL', 'maybe'],
+    ['PUBLIC_IMAGE_BASE_URL', 'not a url'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -1,0 +1,72 @@
+import type { Load } from './sections/api.js';
+
+export interface BenchResults {
+  date: string;
+  machine: { cpu: string; cores: number; node: string; sharp: string; libvips: string };
+  processor: {
+    concurrency: number;
+    rawImagesPerSecond: number;
+    endToEndImagesPerSecond: number;
+    efficiency: number;
+    rawMsPerImage: number;
+    msPerImageByFormat: Record<string, number>;
+  };
+  api: Record<'ceiling' | 'restCached' | 'trpcCached' | 'restUncached' | 'trpcUncached', Load> &
+    Record<`${'rest' | 'trpc'}${'Cached' | 'Uncached'}Ratio`, number>;
+  latency: { createToReadyP50Ms: number; createToReadyP95Ms: number };
+  rss: { apiMb: number; processorMb: number };
+  wallSeconds: number;
+}
+
+const round0 = (n: number) => Math.round(n);
+
+/** The table printed on stdout, then one line about the machine. */
+export function formatReport(results: BenchResults): string {
+  const { processor, api } = results;
+  const reads = ['restCached', 'trpcCached', 'restUncached', 'trpcUncached'] as const;
+  const rows: (string | number)[][] = [
+    ['figure', 'value', 'ceiling', 'ratio'],
+    [
+      'processor images/s (Kodak, e2e)',
+      processor.endToEndImagesPerSecond,
+      processor.rawImagesPerSecond,
+      processor.efficiency,
+    ],
+    [
+      `raw sharp ms/image, all variants (${processor.concurrency} in flight)`,
+      processor.rawMsPerImage,
+      '',
+      '',
+    ],
+    ...Object.entries(processor.msPerImageByFormat).map(([f, ms]) => [
+      `raw sharp ms/image, ${f} only`,
+      ms,
+      '',
+      '',
+    ]),
+    ...reads.map((k) => [
+      `${k} req/s (p50/p99 ms)`,
+      `${round0(api[k].rps)} (${api[k].p50}/${api[k].p99})`,
+      `${round0(api.ceiling.rps)} (${api.ceiling.p50}/${api.ceiling.p99})`,
+      api[`${k}Ratio`],
+    ]),
+    [
+      'create->ready p50 / p95 ms',
+      `${results.latency.createToReadyP50Ms} / ${results.latency.createToReadyP95Ms}`,
+      '',
+      '',
+    ],
+    ['peak RSS api / processor MiB', `${results.rss.apiMb} / ${results.rss.processorMb}`, '', ''],
+  ];
+  const header = rows[0] as (string | number)[];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const table = rows.map(
+    (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i] as number)).join(' | ')} |`,
+  );
+  table.splice(1, 0, `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  const m = results.machine;
+  return (
+    `${table.join('\n')}\n` +
+    `${m.cpu}, ${m.cores} cores, Node ${m.node}, sharp ${m.sharp}, libvips ${m.libvips}; ${results.date}; ${results.wallSeconds} s\n`
+  );
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import {
+  loadConfig,
+  processImage,
+  resolveProfile,
+  type VariantProfile,
+} from '@zocket/image-processor';
+import sharp from 'sharp';
+import type { KodakImage } from '../kodak.js';
+import { log, quantile, round, sleep } from '../log.js';
+import type { BenchSystem } from '../system.js';
+
+/** Raw sharp making the same variants from memory: the processor's ceiling. */
+export interface RawSharp {
+  profile: VariantProfile;
+  imagesPerSecond: number;
+  msPerImageByFormat: Record<string, number>;
+}
+
+async function rawRun(images: readonly KodakImage[], profile: VariantProfile, inFlight: number) {
+  const queue = [...images];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        await processImage(item.bytes, profile, { maxPixels: 50_000_000 });
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+/** Runs before the system starts, so nothing else competes for the cores. */
+export async function measureRawSharp(
+  kodak: readonly KodakImage[],
+  concurrency: number,
+): Promise<RawSharp> {
+  const profile = resolveProfile(loadConfig({}).images.profile);
+  sharp.concurrency(1);
+  sharp.cache(false);
+  log('raw sharp: warming up');
+  await rawRun(kodak.slice(0, 2), profile, 1);
+  log(`raw sharp: ${kodak.length} images, ${concurrency} in flight`);
+  const rawMs = await rawRun(kodak, profile, concurrency);
+  const msPerImageByFormat: Record<string, number> = {};
+  for (const format of profile.formats) {
+    const ms = await rawRun(kodak.slice(0, 8), { ...profile, formats: [format] }, 1);
+    msPerImageByFormat[format] = ms / 8;
+  }
+  return { profile, imagesPerSecond: kodak.length / (rawMs / 1000), msPerImageByFormat };
+}
+
+async function create(system: BenchSystem, imageNames: string[]): Promise<{ id: string }> {
+  const r = await fetch(`${system.apiUrl}/products`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${system.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `Bench ${randomUUID()}`,
+      price: { amountMinor: 1999, currency: 'EUR' },
+      imageUrls: imageNames.map((n) => `${system.imageBase}/${n}`),
+    }),
+  });
+  if (r.status !== 200) throw new Error(`create answered ${r.status}: ${await r.text()}`);
+  return (await r.json()) as { id: string };
+}
+
+async function waitAllReady(system: BenchSystem, productIds: string[], intervalMs: number) {
+  for (;;) {
+    const rows = await system.db
+      .selectFrom('product_images')
+      .select((eb) => [eb.fn.countAll().as('n')])
+      .where('product_id', 'in', productIds)
+      .where('status', 'in', ['ready', 'failed'])
+      .execute();
+    const failed = await system.db
+      .selectFrom('product_images')
+      .select(['last_error'])
+      .where('product_id', 'in', productIds)
+      .where('status', '=', 'failed')
+      .execute();
+    if (failed.length > 0) throw new Error(`image failed: ${failed[0]?.last_error}`);
+    if (Number(rows[0]?.n) >= productIds.length) return;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Create -> ready latency at low load, then the whole Kodak set at once end to end, against the
+ * raw sharp ceiling. Returns the `processor` and `latency` keys, and the products it created.
+ */
+export async function processorSection(
+  system: BenchSystem,
+  kodak: readonly KodakImage[],
+  raw: RawSharp,
+  concurrency: number,
+) {
+  log('create->ready latency: 8 products, one Kodak image each, one at a time');
+  const latencies: number[] = [];
+  for (const item of kodak.slice(0, 8)) {
+    const product = await create(system, [item.name]);
+    const t0 = performance.now();
+    await waitAllReady(system, [product.id], 5);
+    latencies.push(performance.now() - t0);
+  }
+
+  log(`end-to-end: ${kodak.length} products created at once, one Kodak image each`);
+  const t0 = performance.now();
+  const products = await Promise.all(kodak.map((item) => create(system, [item.name])));
+  await waitAllReady(
+    system,
+    products.map((p) => p.id),
+    25,
+  );
+  const e2eMs = performance.now() - t0;
+  const e2eImagesPerSecond = kodak.length / (e2eMs / 1000);
+  const { profile } = raw;
+
+  return {
+    products,
+    keys: {
+      processor: {
+        profile: {
+          widths: profile.widths,
+          maxWidth: profile.maxWidth,
+          formats: profile.formats,
+          webp: profile.webp,
+          avif: profile.avif,
+        },
+        images: kodak.length,
+        concurrency,
+        rawImagesPerSecond: round(raw.imagesPerSecond, 2),
+        endToEndImagesPerSecond: round(e2eImagesPerSecond, 2),
+        efficiency: round(e2eImagesPerSecond / raw.imagesPerSecond, 3),
+        rawMsPerImage: round(1000 / raw.imagesPerSecond, 0),
+        msPerImageByFormat: Object.fromEntries(
+          Object.entries(raw.msPerImageByFormat).map(([f, ms]) => [f, round(ms, 0)]),
+        ),
+      },
+      latency: {
+        createToReadyP50Ms: round(quantile(latencies, 0.5), 0),
+        createToReadyP95Ms: round(quantile(latencies, 0.95), 0),
+        samples: latencies.length,
+      },
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { signDevToken } from '@zocket/api';
+import { type Topics, topicNames } from '@zocket/contracts';
+import { createDb, type Db, migrateToLatest } from '@zocket/db';
+import {
+  createTestDatabase,
+  createTestTopics,
+  freePort,
+  repoRoot,
+  servicesToEnv,
+  type TestDatabase,
+  type TestTopics,
+} from '@zocket/testkit';
+import type { BenchConfig } from './config.js';
+import type { KodakImage } from './kodak.js';
+import { log, sleep } from './log.js';
+
+/** The system under measurement: an API, an API with the cache off, one image processor. */
+export interface BenchSystem {
+  runId: string;
+  db: Db;
+  topics: Topics;
+  apiUrl: string;
+  apiUncachedUrl: string;
+  imageBase: string;
+  token: string;
+  apiPid: number;
+  processorPid: number;
+  /** Starts a child process of the bench (stopped with the system). */
+  spawnChild(name: string, args: string[]): ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function waitOk(url: string): Promise<void> {
+  for (let i = 0; i < 300; i += 1) {
+    const r = await fetch(url).catch(() => undefined);
+    if (r?.status === 200) return;
+    await sleep(200);
+  }
+  throw new Error(`${url} never answered 200`);
+}
+
+/** Peak resident set (VmHWM) of a process, in MiB. */
+export function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+function serveImages(kodak: readonly KodakImage[]): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const item = kodak.find((k) => `/${k.name}` === req.url);
+    if (!item) return void res.writeHead(404).end();
+    res
+      .writeHead(200, { 'content-type': 'image/png', 'content-length': item.bytes.length })
+      .end(item.bytes);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      resolve({ server, base: `http://127.0.0.1:${port}` });
+    }),
+  );
+}
+
+export async function startSystem(
+  config: BenchConfig,
+  kodak: readonly KodakImage[],
+): Promise<BenchSystem> {
+  const { services } = config;
+  const runId = `bench_${Date.now().toString(36)}_${randomUUID().slice(0, 4)}`;
+  const database: TestDatabase = await createTestDatabase(services);
+  const db = createDb({ url: database.url, max: 2 });
+  await migrateToLatest(db);
+
+  const prefix = `${runId}.`;
+  const topics = topicNames(prefix);
+  const createdTopics: TestTopics = await createTestTopics(
+    services,
+    [
+      { name: topics.imageJobs, partitions: 12 },
+      { name: topics.imageJobsRetry, partitions: 12 },
+      { name: topics.imageJobsDlq, partitions: 1 },
+      { name: topics.imageResults, partitions: 1 },
+    ],
+    { uniqueNames: false },
+  );
+  const images = await serveImages(kodak);
+
+  const secret = randomUUID();
+  const common: NodeJS.ProcessEnv = {
+    ...(config.path === undefined ? {} : { PATH: config.path }),
+    ...servicesToEnv(services),
+    DATABASE_URL: database.url,
+    CACHE_KEY_PREFIX: runId,
+    KAFKA_TOPIC_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const spawnChild = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...common, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('exit', (code) => {
+      if (!stopping) log(`${name} exited early with ${code}`);
+    });
+    children.push(child);
+    return child;
+  };
+  const start = (name: string, entry: string, env: NodeJS.ProcessEnv) =>
+    spawnChild(name, [join(repoRoot(), entry)], env);
+
+  const apiPort = await freePort();
+  const api = start('api', 'services/api/dist/main.js', {
+    PORT: String(apiPort),
+    AUTH_JWT_SECRET: secret,
+    OUTBOX_POLL_INTERVAL_MS: '200',
+  });
+  const apiUncachedPort = await freePort();
+  start('api (cache off)', 'services/api/dist/main.js', {
+    PORT: String(apiUncachedPort),
+    AUTH_JWT_SECRET: secret,
+    CACHE_ENABLED: 'false',
+  });
+  const processorPort = await freePort();
+  const processor = start('image processor', 'services/image-processor/dist/main.js', {
+    METRICS_PORT: String(processorPort),
+    KAFKA_GROUP_ID: `${runId}-processors`,
+    FETCH_ALLOWLIST: '127.0.0.1',
+    PROCESSOR_CONCURRENCY: String(config.concurrency),
+    UV_THREADPOOL_SIZE: '8',
+    PUBLIC_IMAGE_BASE_URL: `${services.s3.endpoint}/${services.s3.bucket}`,
+    VARIANT_PROFILE_VERSION: runId.replace(/_/g, '-').slice(0, 32),
+  });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const apiUncachedUrl = `http://127.0.0.1:${apiUncachedPort}`;
+  await Promise.all([
+    waitOk(`${apiUrl}/readyz`),
+    waitOk(`${apiUncachedUrl}/readyz`),
+    waitOk(`http://127.0.0.1:${processorPort}/readyz`),
+  ]);
+  // The API's defaults for issuer and audience (the bench sets only the secret).
+  const token = await signDevToken({
+    secret,
+    issuer: 'zocket-local',
+    audience: 'zocket-api',
+    subject: 'bench',
+  });
+
+  return {
+    runId,
+    db,
+    topics,
+    apiUrl,
+    apiUncachedUrl,
+    imageBase: images.base,
+    token,
+    apiPid: api.pid as number,
+    processorPid: processor.pid as number,
+    spawnChild: (name, args) => spawnChild(name, args),
+    async stop() {
+      stopping = true;
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) =>
+          c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined,
+        ),
+      );
+      images.server.close();
+      await db.destroy();
+      await createdTopics.delete().catch(() => {});
+      await database.drop();
+    },
+  };
+}
