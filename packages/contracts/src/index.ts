@@ -1,14 +1,12 @@
 export { AppError, isAppError } from './app-error.js';
 export {
-  CACHE_CLIENT_OPTIONS,
   CACHE_GENERATION_TTL_SECONDS,
   CACHE_SCRIPTS,
   type CacheKeys,
   type CacheScriptRunner,
   cacheKeys,
   invalidateCachedProduct,
-} from './cache-keys.js';
-export { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from './env-schema.js';
+} from './cache-protocol.js';
 export {
   ERROR_CODES,
   type ErrorBody,

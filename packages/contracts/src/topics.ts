@@ -26,4 +26,6 @@ export const HEADERS = {
   error: 'x-error',
   errorCode: 'x-error-code',
   notBefore: 'x-not-before',
+  /** On a job the DLQ replay re-published. */
+  replayedFromDlq: 'x-replayed-from-dlq',
 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKeys } from '../src/cache-keys.js';
+import { cacheKeys } from '../src/cache-protocol.js';
 import {
   compressedImageUrls,
   createProductInput,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor } from '../src/queries/products.js';
+import { decodeCursor } from '../src/queries/cursor.js';
 
 const encode = (text: string) => Buffer.from(text).toString('base64url');
 const ID = '0b9f6a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b';

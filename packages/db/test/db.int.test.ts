@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConstraintViolationError } from '../src/errors.js';
 import { migrateToLatest } from '../src/migrate.js';
 import { createDb, type Db } from '../src/pool.js';
-import { completeImageJob, failImageJob, startImageJob } from '../src/queries/images.js';
+import { decodeCursor } from '../src/queries/cursor.js';
 import {
   claimOutboxBatch,
   insertOutboxMessages,
@@ -13,13 +13,12 @@ import {
   outboxBacklog,
 } from '../src/queries/outbox.js';
 import {
-  decodeCursor,
-  findProduct,
-  insertProduct,
-  listProducts,
+  completeImageJob,
+  failImageJob,
   replaceProductImages,
-  updateProductFields,
-} from '../src/queries/products.js';
+  startImageJob,
+} from '../src/queries/product-images.js';
+import { findProduct, insertProduct, listProducts } from '../src/queries/products.js';
 import { ensureUser } from '../src/queries/users.js';
 
 describe('packages/db against real PostgreSQL', () => {
@@ -163,21 +162,6 @@ describe('packages/db against real PostgreSQL', () => {
       images: [],
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'check' });
-  });
-
-  it('detects a stale version on update', async () => {
-    const { product } = await insertProduct(db, {
-      ownerId,
-      name: 'versioned',
-      description: '',
-      price: { amountMinor: 5, currency: 'EUR' },
-      images: [],
-    });
-    const args = { id: product.id, ownerId, expectedVersion: 1, patch: { name: 'v2' } };
-    expect(await updateProductFields(db, args)).toBe('updated');
-    expect(await updateProductFields(db, args)).toBe('conflict');
-    expect(await updateProductFields(db, { ...args, ownerId: randomUUID() })).toBe('not_found');
-    expect((await findProduct(db, product.id))?.version).toBe(2);
   });
 
   it('ignores a result from a job that is no longer current', async () => {

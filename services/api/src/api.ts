@@ -1,14 +1,14 @@
 import { type ServerType, serve } from '@hono/node-server';
-import { type AppContext, createAppContext } from './app-context.js';
+import type { Logger } from '@zocket/service-kit';
+import { type ApiContext, createApiContext } from './api-context.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
-import type { Logger } from './observability/logger.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 
 /** The API process: HTTP server plus outbox relay. create -> start -> stop. */
 export interface Api extends AsyncDisposable {
-  ctx: AppContext;
-  app: ReturnType<typeof createHttpApp>;
+  ctx: ApiContext;
+  httpApp: ReturnType<typeof createHttpApp>;
   relay: OutboxRelay;
   /** The bound port (useful with PORT=0). */
   port: () => number;
@@ -17,8 +17,8 @@ export interface Api extends AsyncDisposable {
 }
 
 export function createApi(config: ApiConfig, logger: Logger): Api {
-  const ctx = createAppContext(config, logger);
-  const app = createHttpApp(ctx);
+  const ctx = createApiContext(config, logger);
+  const httpApp = createHttpApp(ctx);
   const relay = new OutboxRelay({
     db: ctx.db,
     databaseUrl: config.db.url,
@@ -59,7 +59,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
 
   return {
     ctx,
-    app,
+    httpApp,
     relay,
     port: () => boundPort,
     async start() {
@@ -73,7 +73,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
       });
       await new Promise<void>((resolve, reject) => {
         server = serve(
-          { fetch: app.fetch, hostname: config.http.host, port: config.http.port },
+          { fetch: httpApp.fetch, hostname: config.http.host, port: config.http.port },
           (info) => {
             boundPort = info.port;
             resolve();

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/service-kit';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Product, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, migrateToLatest } from '@zocket/db';
+import { createLogger } from '@zocket/service-kit';
 import {
   createTestDatabase,
   createTestTopics,
@@ -19,7 +20,6 @@ import { Redis } from 'ioredis';
 import { type Api, createApi } from '../src/api.js';
 import { signDevToken } from '../src/auth/sign-token.js';
 import { type ApiConfig, loadConfig } from '../src/config.js';
-import { createLogger } from '../src/observability/logger.js';
 
 /*
  * One isolated API per test file: its own database, topic prefix and cache key prefix, a real
@@ -108,14 +108,14 @@ export async function createApiWorld(options: WorldOptions = {}): Promise<ApiWor
     ...options.env,
   };
   const config = loadConfig(env);
-  const api = createApi(config, createLogger('silent'));
+  const api = createApi(config, createLogger('zocket-api', 'silent'));
   await api.start();
   const redis = new Redis(services.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   const baseUrl = `http://127.0.0.1:${api.port()}`;
   const taps: TopicTap[] = [];
 
-  const request = async (path: string, init?: RequestInit) => api.app.request(path, init);
+  const request = async (path: string, init?: RequestInit) => api.httpApp.request(path, init);
 
   const call: ApiWorld['call'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

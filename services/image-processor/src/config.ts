@@ -1,12 +1,5 @@
-import {
-  envBool,
-  envCsv,
-  envInt,
-  imageFormatSchema,
-  parseEnv,
-  s3Settings,
-  sharedEnvShape,
-} from '@zocket/contracts';
+import { imageFormatSchema } from '@zocket/contracts';
+import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/service-kit';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;

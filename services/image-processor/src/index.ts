@@ -6,5 +6,5 @@ export {
   processImage,
   type VariantFormat,
   type VariantProfile,
-} from './image-pipeline.js';
-export { resolveProfile } from './processor-context.js';
+} from './pipeline/image-pipeline.js';
+export { resolveProfile } from './pipeline/profile.js';

@@ -1,4 +1,5 @@
-import { CACHE_CLIENT_OPTIONS, cacheKeys } from '@zocket/contracts';
+import { cacheKeys } from '@zocket/contracts';
+import { CACHE_CLIENT_OPTIONS, createLogger } from '@zocket/service-kit';
 import {
   createTcpProxy,
   type TcpProxy,
@@ -9,8 +10,7 @@ import {
 } from '@zocket/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheInvalidator } from '../src/cache-invalidator.js';
-import { createLogger } from '../src/observability/logger.js';
+import { CacheInvalidator } from '../src/cache/cache-invalidator.js';
 
 describe('CacheInvalidator against real Redis', () => {
   const keys = cacheKeys(testKeyPrefix('invalidator'));
@@ -26,7 +26,12 @@ describe('CacheInvalidator against real Redis', () => {
     viaCut = new Redis(viaProxy(testServices().redisUrl, proxy), { ...CACHE_CLIENT_OPTIONS });
     viaCut.on('error', () => {});
     await Promise.all([direct.connect(), viaCut.connect()]);
-    invalidator = new CacheInvalidator(viaCut, keys, createLogger('silent'), 200);
+    invalidator = new CacheInvalidator(
+      viaCut,
+      keys,
+      createLogger('zocket-image-processor', 'silent'),
+      200,
+    );
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { DEFAULT_PROFILE } from '../src/image-pipeline.js';
-import { resolveProfile } from '../src/processor-context.js';
+import { DEFAULT_PROFILE } from '../src/pipeline/image-pipeline.js';
+import { resolveProfile } from '../src/pipeline/profile.js';
 
 describe('loadConfig', () => {
   it('works with an empty environment and yields the default profile', () => {

@@ -4,7 +4,7 @@ import { findProduct, replaceProductImages } from '@zocket/db';
 import { createTcpProxy, type TcpProxy, uniqueName, waitFor } from '@zocket/testkit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayDlq } from '../src/dlq-replay.js';
+import { replayDlq } from '../src/dlq/dlq-replay.js';
 import {
   allSettled,
   createProcessorWorld,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { uniqueName, waitFor } from '@zocket/testkit';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ReplayFilter, replayDlq } from '../src/dlq-replay.js';
+import { type ReplayFilter, replayDlq } from '../src/dlq/dlq-replay.js';
 import {
   allSettled,
   type CollectedMessage,

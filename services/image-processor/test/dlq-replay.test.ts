@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nothingToReplay } from '../src/dlq-replay.js';
+import { nothingToReplay } from '../src/dlq/dlq-replay.js';
 
 describe('nothingToReplay', () => {
   it('is true for a partition that never had a message', () => {

@@ -18,7 +18,7 @@ import {
   type VariantOutput,
   type VariantProfile,
   variantWidths,
-} from '../src/image-pipeline.js';
+} from '../src/pipeline/image-pipeline.js';
 
 type Rgb = readonly [number, number, number];
 const RED: Rgb = [220, 30, 30];

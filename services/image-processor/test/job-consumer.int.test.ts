@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createProcessor, type Processor } from '../src/processor.js';
+import { createProcessor, type Processor } from '../src/service.js';
 import {
   createProcessorWorld,
   type ImageServer,

@@ -20,6 +20,7 @@ import {
   insertProduct,
   migrateToLatest,
 } from '@zocket/db';
+import { createLogger } from '@zocket/service-kit';
 import {
   createTestDatabase,
   createTestTopics,
@@ -39,8 +40,7 @@ import {
 } from '@zocket/testkit';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { loadConfig, type ProcessorConfig } from '../src/config.js';
-import { createLogger } from '../src/observability/logger.js';
-import { createProcessor, type Processor } from '../src/processor.js';
+import { createProcessor, type Processor } from '../src/service.js';
 
 /** A loopback HTTP server whose routes the test sets; counts every request it receives. */
 export interface ImageServer {
@@ -196,9 +196,13 @@ export async function createProcessorWorld(
     ownerId,
     async startProcessor(overrides = {}) {
       const config: ProcessorConfig = loadConfig({ ...env, ...overrides });
-      const processor = createProcessor(config, createLogger(config.log.level), (error) => {
-        throw error;
-      });
+      const processor = createProcessor(
+        config,
+        createLogger('zocket-image-processor', config.log.level),
+        (error) => {
+          throw error;
+        },
+      );
       processors.push(processor);
       await processor.start();
       await waitFor(() => (processor.consumer.ready ? true : undefined), {

@@ -1,9 +1,9 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { testS3Client, testServices, uniqueName } from '@zocket/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SourceMissingError } from '../src/failure-policy.js';
-import { getSourceObject } from '../src/s3-store.js';
-import { FetchError } from '../src/safe-fetch.js';
+import { FetchError } from '../src/fetch/safe-fetch.js';
+import { SourceMissingError } from '../src/jobs/failure-policy.js';
+import { getSourceObject } from '../src/s3/s3-store.js';
 
 describe('getSourceObject against the real S3 server', () => {
   const { s3: settings } = testServices();

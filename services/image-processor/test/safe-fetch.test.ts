@@ -13,7 +13,7 @@ import {
   parseAllowlist,
   type SafeFetchOptions,
   safeFetch,
-} from '../src/safe-fetch.js';
+} from '../src/fetch/safe-fetch.js';
 
 interface TestServer {
   port: number;

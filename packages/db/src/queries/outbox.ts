@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { withDbErrors } from '../errors.js';
 import type { Database } from '../schema/database.js';
 import type { OutboxRow } from '../schema/outbox.table.js';
@@ -39,7 +39,7 @@ export function insertOutboxMessages(trx: Conn, messages: readonly OutboxMessage
  * Locks up to `limit` unpublished rows, oldest first. SKIP LOCKED lets several relays share the
  * table: each row is claimed by one transaction at a time, and an uncommitted claim is released.
  */
-export function claimOutboxBatch(trx: Conn, limit: number): Promise<OutboxRow[]> {
+export function claimOutboxBatch(trx: Transaction<Database>, limit: number): Promise<OutboxRow[]> {
   return withDbErrors(() =>
     trx
       .selectFrom('outbox')

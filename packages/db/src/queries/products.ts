@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   ImageSource,
   ListProductsInput,
@@ -6,11 +5,13 @@ import type {
   Product,
   ProductPage,
 } from '@zocket/contracts';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { withDbErrors } from '../errors.js';
-import { toImageSource, toProduct } from '../mappers.js';
+import { toProduct } from '../mappers.js';
 import type { Database } from '../schema/database.js';
 import type { ProductImageRow } from '../schema/product-images.table.js';
+import { type Cursor, encodeCursor } from './cursor.js';
+import { type ImageJobRef, insertImages, toJobRef } from './product-images.js';
 
 type Conn = Kysely<Database>;
 
@@ -20,50 +21,6 @@ export interface NewProduct {
   description: string;
   price: Money;
   images: readonly ImageSource[];
-}
-
-/** An image row that needs a job: what the caller writes to the outbox. */
-export interface ImageJobRef {
-  productId: string;
-  imageId: string;
-  jobId: string;
-  source: ImageSource;
-}
-
-function sourceColumns(source: ImageSource) {
-  return source.kind === 'url'
-    ? { source_kind: 'url' as const, source_ref: source.url }
-    : { source_kind: 'upload' as const, source_ref: source.key };
-}
-
-function toJobRef(row: ProductImageRow): ImageJobRef {
-  return {
-    productId: row.product_id,
-    imageId: row.id,
-    jobId: row.job_id,
-    source: toImageSource(row),
-  };
-}
-
-async function insertImages(
-  trx: Conn,
-  productId: string,
-  sources: readonly ImageSource[],
-  firstPosition: number,
-): Promise<ProductImageRow[]> {
-  if (sources.length === 0) return [];
-  return trx
-    .insertInto('product_images')
-    .values(
-      sources.map((source, i) => ({
-        product_id: productId,
-        position: firstPosition + i,
-        job_id: randomUUID(),
-        ...sourceColumns(source),
-      })),
-    )
-    .returningAll()
-    .execute();
 }
 
 /** Inserts a product and its pending images; returns the product and the jobs to enqueue. */
@@ -105,7 +62,7 @@ export function findProduct(db: Conn, id: string): Promise<Product | undefined> 
 
 /** The owner of a product, for authorisation checks (locks the row inside a transaction). */
 export function lockOwnedProduct(
-  trx: Conn,
+  trx: Transaction<Database>,
   id: string,
   ownerId: string,
 ): Promise<{ id: string; version: number } | undefined> {
@@ -118,30 +75,6 @@ export function lockOwnedProduct(
       .forUpdate()
       .executeTakeFirst(),
   );
-}
-
-interface Cursor {
-  ts: string;
-  id: string;
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(`${cursor.ts}|${cursor.id}`).toString('base64url');
-}
-
-/** Decodes a list cursor; undefined when it was not produced by `listProducts`. */
-export function decodeCursor(value: string): Cursor | undefined {
-  const text = Buffer.from(value, 'base64url').toString('utf8');
-  const match =
-    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(
-      text,
-    );
-  if (match === null) return undefined;
-  // The shape alone lets month 13 or hour 25 through to PostgreSQL, which would fail the query.
-  const ms = match[1] as string;
-  const parsed = new Date(`${ms}Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString() !== `${ms}Z`) return undefined;
-  return { ts: text.slice(0, text.indexOf('|')), id: (match[2] as string).toLowerCase() };
 }
 
 function escapeLike(term: string): string {
@@ -222,13 +155,14 @@ export interface ProductPatch {
 }
 
 /**
- * Applies a patch if the product belongs to the owner and is still at `expectedVersion`.
- * Returns 'not_found' for a missing or foreign product, 'conflict' for a stale version.
+ * Applies a patch and bumps the version, if the product belongs to the owner and is still at
+ * `expectedVersion`. Call with the product locked at that version (`lockOwnedProduct`), so the
+ * guard cannot miss; it stays as a second line of defence. Returns whether a row changed.
  */
 export function updateProductFields(
   trx: Conn,
   args: { id: string; ownerId: string; expectedVersion: number; patch: ProductPatch },
-): Promise<'updated' | 'not_found' | 'conflict'> {
+): Promise<boolean> {
   return withDbErrors(async () => {
     const { patch } = args;
     const result = await trx
@@ -246,68 +180,7 @@ export function updateProductFields(
       .where('owner_id', '=', args.ownerId)
       .where('version', '=', args.expectedVersion)
       .executeTakeFirst();
-    if (result.numUpdatedRows > 0n) return 'updated';
-    const exists = await trx
-      .selectFrom('products')
-      .select('id')
-      .where('id', '=', args.id)
-      .where('owner_id', '=', args.ownerId)
-      .executeTakeFirst();
-    return exists === undefined ? 'not_found' : 'conflict';
-  });
-}
-
-/** Replaces every image of a product; the old rows go, so their late jobs find nothing to update. */
-export function replaceProductImages(
-  trx: Conn,
-  productId: string,
-  sources: readonly ImageSource[],
-): Promise<ImageJobRef[]> {
-  return withDbErrors(async () => {
-    await trx.deleteFrom('product_images').where('product_id', '=', productId).execute();
-    return (await insertImages(trx, productId, sources, 0)).map(toJobRef);
-  });
-}
-
-/** Appends images after the last position (uploads). */
-export function appendProductImages(
-  trx: Conn,
-  productId: string,
-  sources: readonly ImageSource[],
-): Promise<ImageJobRef[]> {
-  return withDbErrors(async () => {
-    const { max } = await trx
-      .selectFrom('product_images')
-      .select((eb) => eb.fn.max<number | null>('position').as('max'))
-      .where('product_id', '=', productId)
-      .executeTakeFirstOrThrow();
-    const rows = await insertImages(trx, productId, sources, max === null ? 0 : max + 1);
-    return rows.map(toJobRef);
-  });
-}
-
-/** How many images a product has (inside a transaction that locked the product, an exact count). */
-export function countProductImages(db: Conn, productId: string): Promise<number> {
-  return withDbErrors(async () => {
-    const { count } = await db
-      .selectFrom('product_images')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('product_id', '=', productId)
-      .executeTakeFirstOrThrow();
-    return Number(count);
-  });
-}
-
-/** Gives every image of a product a new job id and sets it pending again. */
-export function requeueProductImages(trx: Conn, productId: string): Promise<ImageJobRef[]> {
-  return withDbErrors(async () => {
-    const rows = await trx
-      .updateTable('product_images')
-      .set({ job_id: sql`gen_random_uuid()`, status: 'pending', updated_at: new Date() })
-      .where('product_id', '=', productId)
-      .returningAll()
-      .execute();
-    return rows.map(toJobRef);
+    return result.numUpdatedRows > 0n;
   });
 }
 

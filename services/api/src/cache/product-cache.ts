@@ -7,8 +7,8 @@ import {
   type Product,
   productSchema,
 } from '@zocket/contracts';
+import type { Logger } from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../observability/logger.js';
 import type { ApiMetrics } from '../observability/metrics.js';
 
 /**

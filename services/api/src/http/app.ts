@@ -9,7 +9,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { sql } from 'kysely';
-import type { AppContext } from '../app-context.js';
+import type { ApiContext } from '../api-context.js';
 import { readUploadedOriginal } from '../products/originals.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
@@ -68,14 +68,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI. */
-export function createHttpApp(ctx: AppContext) {
+export function createHttpApp(ctx: ApiContext) {
   const { config, logger, metrics } = ctx;
   const app = new Hono<{ Variables: { requestId: string } }>();
 
   const createContext = (authorization: string | undefined, id: string): TrpcContext => {
     let user: ReturnType<TrpcContext['user']> | undefined;
     return {
-      app: ctx,
+      api: ctx,
       requestId: id,
       user: () => {
         user ??= ctx.authenticate(authorization);

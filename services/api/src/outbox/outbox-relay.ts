@@ -8,9 +8,9 @@ import {
   purgePublishedOutbox,
   recordOutboxFailure,
 } from '@zocket/db';
-import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type Logger, PRODUCER_OPTIONS } from '@zocket/service-kit';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import type { ApiConfig } from '../config.js';
-import type { Logger } from '../observability/logger.js';
 import type { ApiMetrics } from '../observability/metrics.js';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -61,10 +61,7 @@ export class OutboxRelay {
       config: ApiConfig['outbox'];
     },
   ) {
-    this.producer = deps.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = deps.kafka.producer(PRODUCER_OPTIONS);
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
     });

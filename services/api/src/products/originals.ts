@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { AppError, idSchema } from '@zocket/contracts';
 import { ensureUser, findProduct } from '@zocket/db';
-import type { AppContext } from '../app-context.js';
+import type { ApiContext } from '../api-context.js';
 import type { Caller } from './products.service.js';
 
 export interface OriginalObject {
@@ -18,7 +18,7 @@ const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`
  * URL has no stored original (its URL is in `source.url`).
  */
 export async function readUploadedOriginal(
-  ctx: AppContext,
+  ctx: ApiContext,
   caller: Caller,
   productId: string,
   imageId: string,

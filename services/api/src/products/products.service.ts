@@ -32,9 +32,9 @@ import {
   touchProduct,
   updateProductFields,
 } from '@zocket/db';
-import type { AppContext } from '../app-context.js';
+import type { ApiContext } from '../api-context.js';
 import type { AuthUser } from '../auth/authenticator.js';
-import { imageJobMessages } from './image-jobs.js';
+import { imageJobMessages } from './outbox-messages.js';
 
 /** Who is asking and under which request id (carried to Kafka as the correlation id). */
 export interface Caller {
@@ -63,7 +63,7 @@ async function written(trx: Db, id: string): Promise<Product> {
  * the product as the write left it once its cached copy is cleared.
  */
 async function writeOwned(
-  ctx: AppContext,
+  ctx: ApiContext,
   caller: Caller,
   ownerId: string,
   id: string,
@@ -82,7 +82,7 @@ async function writeOwned(
 }
 
 export async function createProduct(
-  ctx: AppContext,
+  ctx: ApiContext,
   caller: Caller,
   input: CreateProductInput,
 ): Promise<Product> {
@@ -104,7 +104,7 @@ export async function createProduct(
   return product;
 }
 
-export async function getProduct(ctx: AppContext, id: string): Promise<Product> {
+export async function getProduct(ctx: ApiContext, id: string): Promise<Product> {
   const load = () => findProduct(ctx.db, id);
   const product = ctx.config.redis.cacheEnabled ? await ctx.cache.get(id, load) : await load();
   if (product === undefined) throw notFound(id);
@@ -112,7 +112,7 @@ export async function getProduct(ctx: AppContext, id: string): Promise<Product> 
 }
 
 export async function listProducts(
-  ctx: AppContext,
+  ctx: ApiContext,
   input: ListProductsInput,
 ): Promise<ProductPage> {
   const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
@@ -125,7 +125,7 @@ export async function listProducts(
 }
 
 export async function updateProduct(
-  ctx: AppContext,
+  ctx: ApiContext,
   caller: Caller,
   input: UpdateProductInput,
 ): Promise<Product> {
@@ -154,7 +154,7 @@ export async function updateProduct(
   });
 }
 
-export async function deleteProduct(ctx: AppContext, caller: Caller, id: string): Promise<void> {
+export async function deleteProduct(ctx: ApiContext, caller: Caller, id: string): Promise<void> {
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
   const deleted = await deleteProductRow(ctx.db, id, ownerId);
   if (!deleted) throw notFound(id);
@@ -162,7 +162,7 @@ export async function deleteProduct(ctx: AppContext, caller: Caller, id: string)
 }
 
 export async function reprocessProduct(
-  ctx: AppContext,
+  ctx: ApiContext,
   caller: Caller,
   id: string,
 ): Promise<Product> {
@@ -217,7 +217,7 @@ export async function filesFromForm(form: FormData): Promise<UploadedFile[]> {
  * jobs in one transaction. Types come from magic bytes only; limits are checked before any write.
  */
 export async function uploadImages(
-  ctx: AppContext,
+  ctx: ApiContext,
   caller: Caller,
   id: string,
   files: readonly UploadedFile[],

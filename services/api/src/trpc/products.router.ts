@@ -44,7 +44,7 @@ export const productsRouter = router({
     })
     .input(createProductInput)
     .output(productSchema)
-    .mutation(({ ctx, input }) => createProduct(ctx.app, caller(ctx), input)),
+    .mutation(({ ctx, input }) => createProduct(ctx.api, caller(ctx), input)),
 
   byId: publicProcedure
     .meta({
@@ -57,7 +57,7 @@ export const productsRouter = router({
     })
     .input(productIdInput)
     .output(productSchema)
-    .query(({ ctx, input }) => getProduct(ctx.app, input.id)),
+    .query(({ ctx, input }) => getProduct(ctx.api, input.id)),
 
   list: publicProcedure
     .meta({
@@ -70,7 +70,7 @@ export const productsRouter = router({
     })
     .input(listProductsInput)
     .output(productPageSchema)
-    .query(({ ctx, input }) => listProducts(ctx.app, input)),
+    .query(({ ctx, input }) => listProducts(ctx.api, input)),
 
   update: protectedProcedure
     .meta({
@@ -84,7 +84,7 @@ export const productsRouter = router({
     })
     .input(updateProductInput)
     .output(productSchema)
-    .mutation(({ ctx, input }) => updateProduct(ctx.app, caller(ctx), input)),
+    .mutation(({ ctx, input }) => updateProduct(ctx.api, caller(ctx), input)),
 
   delete: protectedProcedure
     .meta({
@@ -99,7 +99,7 @@ export const productsRouter = router({
     .input(productIdInput)
     .output(z.object({ id: idSchema, deleted: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
-      await deleteProduct(ctx.app, caller(ctx), input.id);
+      await deleteProduct(ctx.api, caller(ctx), input.id);
       return { id: input.id, deleted: true as const };
     }),
 
@@ -115,7 +115,7 @@ export const productsRouter = router({
     })
     .input(productIdInput)
     .output(productSchema)
-    .mutation(({ ctx, input }) => reprocessProduct(ctx.app, caller(ctx), input.id)),
+    .mutation(({ ctx, input }) => reprocessProduct(ctx.api, caller(ctx), input.id)),
 
   /** Multipart upload (fields `id` and `files`). REST: POST /products/{id}/images. */
   uploadImages: protectedProcedure
@@ -123,6 +123,6 @@ export const productsRouter = router({
     .output(productSchema)
     .mutation(async ({ ctx, input }) => {
       const id = parseProductId(input.get('id'));
-      return uploadImages(ctx.app, caller(ctx), id, await filesFromForm(input));
+      return uploadImages(ctx.api, caller(ctx), id, await filesFromForm(input));
     }),
 });

@@ -3,12 +3,12 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { type ErrorCode, HTTP_STATUS_BY_CODE, isAppError } from '@zocket/contracts';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
-import type { AppContext } from '../app-context.js';
+import type { ApiContext } from '../api-context.js';
 import type { AuthUser } from '../auth/authenticator.js';
 
 /** Per-request context for procedures. */
 export interface TrpcContext {
-  app: AppContext;
+  api: ApiContext;
   requestId: string;
   /** Resolves the bearer token: null when absent, rejects with UNAUTHORIZED when invalid. */
   user: () => Promise<AuthUser | null>;

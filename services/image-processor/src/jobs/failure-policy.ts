@@ -1,6 +1,6 @@
 import { type ImageFailureCode, isAppError } from '@zocket/contracts';
-import { ImageError } from './image-pipeline.js';
-import { FetchError } from './safe-fetch.js';
+import { FetchError } from '../fetch/safe-fetch.js';
+import { ImageError } from '../pipeline/image-pipeline.js';
 
 /** What went wrong with a job, in words fit for the image row, and whether a retry can help. */
 export interface Failure {

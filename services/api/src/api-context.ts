@@ -1,16 +1,16 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { CACHE_CLIENT_OPTIONS, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { cacheKeys, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
+import { createCacheRedis, createKafka, createS3Client, type Logger } from '@zocket/service-kit';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { type Authenticator, createAuthenticator } from './auth/authenticator.js';
 import { ProductCache } from './cache/product-cache.js';
 import type { ApiConfig } from './config.js';
-import type { Logger } from './observability/logger.js';
 import { type ApiMetrics, createApiMetrics } from './observability/metrics.js';
 
 /** Everything a request or background task needs; built once by the composition root. */
-export interface AppContext {
+export interface ApiContext {
   config: ApiConfig;
   logger: Logger;
   metrics: ApiMetrics;
@@ -23,31 +23,21 @@ export interface AppContext {
   authenticate: Authenticator;
 }
 
-export function createAppContext(config: ApiConfig, logger: Logger): AppContext {
+export function createApiContext(config: ApiConfig, logger: Logger): ApiContext {
   const metrics = createApiMetrics();
   const db = createDb({
     url: config.db.url,
     max: config.db.poolMax,
     applicationName: 'zocket-api',
   });
-  const redis = new Redis(config.redis.url, { ...CACHE_CLIENT_OPTIONS });
-  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
-  const kafka = new Kafka({
+  const redis = createCacheRedis(config.redis.url, logger);
+  const kafka = createKafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
+    // Short: the outbox relay backs off on its own and its rows wait in PostgreSQL; /readyz must answer fast.
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
-  const s3 = new S3Client({
-    endpoint: config.s3.endpoint,
-    region: config.s3.region,
-    forcePathStyle: config.s3.forcePathStyle,
-    credentials: {
-      accessKeyId: config.s3.accessKeyId,
-      secretAccessKey: config.s3.secretAccessKey,
-    },
-  });
+  const s3 = createS3Client(config.s3);
   return {
     config,
     logger,

@@ -1,8 +1,8 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ImageVariant } from '@zocket/contracts';
-import { SourceMissingError } from './failure-policy.js';
-import type { VariantOutput } from './image-pipeline.js';
-import { FetchError } from './safe-fetch.js';
+import { FetchError } from '../fetch/safe-fetch.js';
+import { SourceMissingError } from '../jobs/failure-policy.js';
+import type { VariantOutput } from '../pipeline/image-pipeline.js';
 
 export interface StoreConfig {
   bucket: string;

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
+import type { Logger } from '@zocket/service-kit';
 import sharp from 'sharp';
 import type { ProcessorConfig } from './config.js';
-import { createOpsServer } from './http-server.js';
-import { ImageJobConsumer } from './job-consumer.js';
-import type { Logger } from './observability/logger.js';
-import { createProcessorContext, type ProcessorContext } from './processor-context.js';
+import { createProcessorContext, type ProcessorContext } from './context.js';
+import { ImageJobConsumer } from './jobs/job-consumer.js';
+import { createOpsServer } from './observability/ops-server.js';
 
 /** One image-processor process: consumer group member plus ops HTTP server. */
 export interface Processor extends AsyncDisposable {

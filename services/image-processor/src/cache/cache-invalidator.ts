@@ -1,6 +1,6 @@
 import { type CacheKeys, invalidateCachedProduct } from '@zocket/contracts';
+import type { Logger } from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
-import type { Logger } from './observability/logger.js';
 
 /**
  * Deletes a product's cached copy after the processor wrote its images (the generation protocol of

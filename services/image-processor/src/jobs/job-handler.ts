@@ -8,13 +8,13 @@ import {
 } from '@zocket/contracts';
 import { completeImageJob, failImageJob, findImageByJob, startImageJob } from '@zocket/db';
 import type { IHeaders, Message } from 'kafkajs';
+import type { ProcessorContext } from '../context.js';
+import { safeFetch } from '../fetch/safe-fetch.js';
+import type { JobOutcome } from '../observability/metrics.js';
+import { processImage } from '../pipeline/image-pipeline.js';
+import { getSourceObject, putVariants } from '../s3/s3-store.js';
 import { classifyError, type Failure, JobTimeoutError, retryDelayMs } from './failure-policy.js';
-import { processImage } from './image-pipeline.js';
 import { attemptOf, headerValue } from './kafka-headers.js';
-import type { JobOutcome } from './observability/metrics.js';
-import type { ProcessorContext } from './processor-context.js';
-import { getSourceObject, putVariants } from './s3-store.js';
-import { safeFetch } from './safe-fetch.js';
 
 /** A message as the consumer received it. */
 export interface JobMessage {

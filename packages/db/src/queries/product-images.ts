@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type {
   ImageFailureCode,
   ImageJobEventV1,
+  ImageSource,
   ImageStatus,
   ImageVariant,
   ProductImage,
 } from '@zocket/contracts';
 import { type Kysely, sql } from 'kysely';
 import { withDbErrors } from '../errors.js';
-import { toProductImage } from '../mappers.js';
+import { toImageSource, toProductImage } from '../mappers.js';
 import type { Database } from '../schema/database.js';
+import type { ProductImageRow } from '../schema/product-images.table.js';
 
 type Conn = Kysely<Database>;
 
@@ -134,5 +137,104 @@ export function findImageByJob(
     return row === undefined
       ? undefined
       : { productId: row.product_id, image: toProductImage(row) };
+  });
+}
+
+/** An image row that needs a job: what the caller writes to the outbox. */
+export interface ImageJobRef {
+  productId: string;
+  imageId: string;
+  jobId: string;
+  source: ImageSource;
+}
+
+function sourceColumns(source: ImageSource) {
+  return source.kind === 'url'
+    ? { source_kind: 'url' as const, source_ref: source.url }
+    : { source_kind: 'upload' as const, source_ref: source.key };
+}
+
+export function toJobRef(row: ProductImageRow): ImageJobRef {
+  return {
+    productId: row.product_id,
+    imageId: row.id,
+    jobId: row.job_id,
+    source: toImageSource(row),
+  };
+}
+
+/** Inserts image rows from `firstPosition` on, each with a new job id. */
+export async function insertImages(
+  trx: Conn,
+  productId: string,
+  sources: readonly ImageSource[],
+  firstPosition: number,
+): Promise<ProductImageRow[]> {
+  if (sources.length === 0) return [];
+  return trx
+    .insertInto('product_images')
+    .values(
+      sources.map((source, i) => ({
+        product_id: productId,
+        position: firstPosition + i,
+        job_id: randomUUID(),
+        ...sourceColumns(source),
+      })),
+    )
+    .returningAll()
+    .execute();
+}
+
+/** Replaces every image of a product; the old rows go, so their late jobs find nothing to update. */
+export function replaceProductImages(
+  trx: Conn,
+  productId: string,
+  sources: readonly ImageSource[],
+): Promise<ImageJobRef[]> {
+  return withDbErrors(async () => {
+    await trx.deleteFrom('product_images').where('product_id', '=', productId).execute();
+    return (await insertImages(trx, productId, sources, 0)).map(toJobRef);
+  });
+}
+
+/** Appends images after the last position (uploads). */
+export function appendProductImages(
+  trx: Conn,
+  productId: string,
+  sources: readonly ImageSource[],
+): Promise<ImageJobRef[]> {
+  return withDbErrors(async () => {
+    const { max } = await trx
+      .selectFrom('product_images')
+      .select((eb) => eb.fn.max<number | null>('position').as('max'))
+      .where('product_id', '=', productId)
+      .executeTakeFirstOrThrow();
+    const rows = await insertImages(trx, productId, sources, max === null ? 0 : max + 1);
+    return rows.map(toJobRef);
+  });
+}
+
+/** How many images a product has (inside a transaction that locked the product, an exact count). */
+export function countProductImages(db: Conn, productId: string): Promise<number> {
+  return withDbErrors(async () => {
+    const { count } = await db
+      .selectFrom('product_images')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('product_id', '=', productId)
+      .executeTakeFirstOrThrow();
+    return Number(count);
+  });
+}
+
+/** Gives every image of a product a new job id and sets it pending again. */
+export function requeueProductImages(trx: Conn, productId: string): Promise<ImageJobRef[]> {
+  return withDbErrors(async () => {
+    const rows = await trx
+      .updateTable('product_images')
+      .set({ job_id: sql`gen_random_uuid()`, status: 'pending', updated_at: new Date() })
+      .where('product_id', '=', productId)
+      .returningAll()
+      .execute();
+    return rows.map(toJobRef);
   });
 }

@@ -1,8 +1,8 @@
 import { HEADERS } from '@zocket/contracts';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { ProcessorContext } from '../context.js';
 import { handleJob } from './job-handler.js';
 import { headerValue } from './kafka-headers.js';
-import type { ProcessorContext } from './processor-context.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 

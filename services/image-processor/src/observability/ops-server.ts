@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { sql } from 'kysely';
-import type { ProcessorContext } from './processor-context.js';
+import type { ProcessorContext } from '../context.js';
 
 /** /healthz (process up), /readyz (group joined, PostgreSQL answers), /metrics. */
 export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolean): Server {

@@ -1,3 +1,10 @@
+/*
+ * The Redis cache protocol: key names and the scripts every reader and writer runs. It is a
+ * format shared by two processes like an event schema (the API fills and invalidates, the image
+ * processor invalidates), so a change here must reach both; the Redis client itself is wiring
+ * and lives in @zocket/service-kit.
+ */
+
 /**
  * Redis key builder. The prefix lets tests (and several deployments sharing a Redis) isolate
  * themselves; the version segment lets a change of the cached shape start from an empty cache.
@@ -64,18 +71,3 @@ export async function invalidateCachedProduct(
     CACHE_GENERATION_TTL_SECONDS,
   );
 }
-
-/**
- * ioredis options every cache client uses: fail fast instead of queueing while Redis is away
- * (readers fall back to PostgreSQL, writers retry their invalidation), and bound a command that
- * was in flight when the connection dropped, which ioredis would otherwise hold until Redis
- * returns (maxRetriesPerRequest does not apply to it).
- */
-export const CACHE_CLIENT_OPTIONS = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  connectTimeout: 2_000,
-  commandTimeout: 1_000,
-  retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-} as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HEADERS, parseImageJobEvent, type Topics } from '@zocket/contracts';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
-import { headerValue } from './kafka-headers.js';
+import { headerValue } from '../jobs/kafka-headers.js';
 
 export interface ReplayFilter {
   errorCode?: string;
@@ -144,7 +144,7 @@ export async function replayDlq(options: ReplayOptions): Promise<ReplayReport> {
                   value: message.value,
                   headers: {
                     [HEADERS.correlationId]: correlationId,
-                    'x-replayed-from-dlq': 'true',
+                    [HEADERS.replayedFromDlq]: 'true',
                   },
                 },
               ],

@@ -1,0 +1,66 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type CacheKeys, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
+import { createDb, type Db } from '@zocket/db';
+import {
+  createCacheRedis,
+  createKafka,
+  createS3Client,
+  type Logger,
+  PRODUCER_OPTIONS,
+} from '@zocket/service-kit';
+import type { Redis } from 'ioredis';
+import type { Kafka, Producer } from 'kafkajs';
+import { CacheInvalidator } from './cache/cache-invalidator.js';
+import type { ProcessorConfig } from './config.js';
+import { type Allowlist, parseAllowlist } from './fetch/safe-fetch.js';
+import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
+import type { VariantProfile } from './pipeline/image-pipeline.js';
+import { resolveProfile } from './pipeline/profile.js';
+
+/** Everything a job needs; built once by the composition root. */
+export interface ProcessorContext {
+  config: ProcessorConfig;
+  logger: Logger;
+  metrics: ProcessorMetrics;
+  db: Db;
+  redis: Redis;
+  /** Cache invalidation after image writes, with failed ones kept until Redis is back. */
+  cache: CacheInvalidator;
+  s3: S3Client;
+  kafka: Kafka;
+  producer: Producer;
+  topics: Topics;
+  cacheKeys: CacheKeys;
+  profile: VariantProfile;
+  allowlist: Allowlist;
+}
+
+export function createProcessorContext(config: ProcessorConfig, logger: Logger): ProcessorContext {
+  const kafka = createKafka({
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    // Longer: a job's result, retry or DLQ message must be produced before its offset commits.
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+  });
+  const redis = createCacheRedis(config.redis.url, logger);
+  const keys = cacheKeys(config.redis.keyPrefix);
+  return {
+    config,
+    logger,
+    metrics: createProcessorMetrics(),
+    db: createDb({
+      url: config.db.url,
+      max: config.db.poolMax,
+      applicationName: 'zocket-image-processor',
+    }),
+    redis,
+    cache: new CacheInvalidator(redis, keys, logger),
+    s3: createS3Client(config.s3),
+    kafka,
+    producer: kafka.producer(PRODUCER_OPTIONS),
+    topics: topicNames(config.kafka.topicPrefix),
+    cacheKeys: keys,
+    profile: resolveProfile(config.images.profile),
+    allowlist: parseAllowlist(config.fetch.allowlist),
+  };
+}
