@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/service-kit';
 import { z } from 'zod';
 
@@ -46,7 +47,11 @@ export const envSchema = z.object({
   BULK_ITEM_TIMEOUT_SECONDS: envInt(1).default(7_200),
   BULK_COMMANDS_ENABLED: envBool.default(true),
   BULK_COMMANDS_GROUP_ID: z.string().default('zocket-api-bulk-commands'),
+  CONSOLE_DIR: z.string().min(1).optional(),
 });
+
+/** The console's build (`apps/console/dist`), found from this file in `services/api/{src,dist}`. */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../apps/console/dist', import.meta.url));
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
 export const DEV_JWT_SECRET = 'zocket-local-development-secret-change-me';
@@ -107,7 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       jwksUrl: e.AUTH_JWKS_URL,
       issuer: e.AUTH_ISSUER,
       audience: e.AUTH_AUDIENCE,
+      /** `POST /dev/token` mints tokens for anyone: never in production, never with a JWKS. */
+      devTokens: env.NODE_ENV !== 'production' && e.AUTH_JWKS_URL === undefined,
     },
+    console: { dir: e.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR },
     uploads: {
       maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,
       maxFiles: e.UPLOAD_MAX_FILES,

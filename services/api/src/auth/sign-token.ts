@@ -1,15 +1,15 @@
 import { SignJWT } from 'jose';
 
-/** Signs an HS256 token for local use (the `npm run token` command and tests). */
+/** Signs an HS256 token for local use (the `npm run token` command, `POST /dev/token`, tests). */
 export function signDevToken(args: {
   secret: string;
   issuer: string;
   audience: string;
   subject: string;
   name?: string;
-  ttlSeconds?: number;
-  /** The `roles` claim, e.g. ['operator']. */
+  /** The `roles` claim; `"operator"` in it makes the caller an operator. */
   roles?: string[];
+  ttlSeconds?: number;
 }): Promise<string> {
   return new SignJWT({
     ...(args.name === undefined ? {} : { name: args.name }),

@@ -3,12 +3,15 @@ import type { ApiContext } from '../api-context.js';
 import { errorResponse, handleError } from './errors.js';
 import { type HttpEnv, useMiddleware } from './middleware.js';
 import { restRoutes } from './rest.js';
+import { mountConsole } from './routes/console.js';
+import { mountDevToken } from './routes/dev-token.js';
 import { opsRoutes } from './routes/ops.js';
 import { trpcRoutes } from './routes/trpc.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 /**
- * The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI.
+ * The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI, the console
+ * (/console) and, outside production, development tokens (/dev/token).
  * `isDraining` turns `/readyz` to 503 once shutdown has begun (see routes/readiness.ts).
  */
 export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () => false) {
@@ -26,6 +29,8 @@ export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () =>
   app.route('/', opsRoutes(ctx, isDraining));
   app.route('/', trpcRoutes(ctx));
   app.route('/', uploadRoutes(ctx));
+  mountDevToken(app, ctx.config.auth);
+  mountConsole(app, ctx.config.console.dir);
   // Last: the REST twin takes every path the routes above did not.
   app.route('/', restRoutes(ctx));
 

@@ -22,6 +22,9 @@ const KNOWN_ROUTES = new Set([
   '/products/:id',
   '/products/:id/images',
   '/products/:id/reprocess',
+  '/products/:id/images/:id/original',
+  '/dev/token',
+  '/console',
   '/products/:id/uploads',
   '/uploads/:id/complete',
   '/bulk/preview',
@@ -41,6 +44,8 @@ function routeLabel(path: string): string {
     if (name.includes(',')) return '/trpc/(batch)';
     return PROCEDURES.has(name) ? path : '/trpc/(unknown)';
   }
+  // Every console path (pages, hashed assets) is one series.
+  if (path === '/console' || path.startsWith('/console/')) return '/console';
   const route = path.replace(UUID_SEGMENT, '/:id');
   return KNOWN_ROUTES.has(route) ? route : '(unmatched)';
 }

@@ -100,6 +100,8 @@ const OTHER_ROUTES: Record<string, string[]> = {
   '/metrics': ['GET'],
   '/openapi.json': ['GET'],
   '/products/{id}/images': ['POST'],
+  '/products/{id}/images/{imageId}/original': ['GET'],
+  '/dev/token': ['POST'],
 };
 
 /** For each route template, as a pattern, the methods it answers (for 405 and `Allow`). */

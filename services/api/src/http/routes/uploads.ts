@@ -1,11 +1,15 @@
 import { Hono } from 'hono';
 import type { ApiContext } from '../../api-context.js';
+import { readUploadedOriginal } from '../../products/originals.js';
 import { filesFromForm, parseProductId, uploadImages } from '../../products/products.service.js';
 import { errorResponse } from '../errors.js';
 import { type HttpEnv, isMultipart } from '../middleware.js';
 import { createRequestContext } from '../request-context.js';
 
-/** `POST /products/:id/images`: multipart image files, one job per image. */
+/**
+ * `POST /products/:id/images`: multipart image files, one job per image; and
+ * `GET /products/:id/images/:imageId/original`: an uploaded original, to its owner only.
+ */
 export function uploadRoutes(ctx: ApiContext) {
   const routes = new Hono<HttpEnv>();
 
@@ -34,6 +38,26 @@ export function uploadRoutes(ctx: ApiContext) {
       await filesFromForm(form),
     );
     return c.json(product);
+  });
+
+  routes.get('/products/:id/images/:imageId/original', async (c) => {
+    const requestCtx = createRequestContext(ctx, c.req.header('authorization'), c.get('requestId'));
+    const user = await requestCtx.user();
+    if (user === null) return errorResponse(c, 'UNAUTHORIZED', 'a bearer token is required');
+    const original = await readUploadedOriginal(
+      ctx,
+      { user, requestId: c.get('requestId') },
+      c.req.param('id'),
+      c.req.param('imageId'),
+    );
+    return new Response(original.body, {
+      headers: {
+        'Content-Type': original.contentType,
+        ...(original.bytes === undefined ? {} : { 'Content-Length': String(original.bytes) }),
+        // Owner-only bytes: the browser may keep them, shared caches may not.
+        'Cache-Control': 'private, max-age=3600',
+      },
+    });
   });
 
   return routes;

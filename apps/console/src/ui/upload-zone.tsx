@@ -1,0 +1,153 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { type DragEvent, useId, useRef, useState } from 'react';
+import { useApi } from '../api/api-context';
+import { describeProblem } from '../api/errors';
+import { pendingApi, type UploadTicket } from '../api/pending';
+import { keys } from '../api/queries';
+import { formatBytes } from './format';
+
+interface FileUpload {
+  key: string;
+  name: string;
+  size: number;
+  /** 0..1 of the bytes sent to the object store. */
+  progress: number;
+  status: 'preparing' | 'uploading' | 'completing' | 'done' | 'error';
+  error?: string;
+}
+
+/** PUT to the presigned URL with XMLHttpRequest: fetch() cannot report upload progress. */
+function putWithProgress(ticket: UploadTicket, file: File, onProgress: (f: number) => void) {
+  return new Promise<void>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(ticket.method, ticket.url);
+    for (const [name, value] of Object.entries(ticket.headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () =>
+      xhr.status >= 200 && xhr.status < 300
+        ? resolve()
+        : reject(new Error(`the object store answered HTTP ${xhr.status}`));
+    xhr.onerror = () => reject(new Error('the upload could not reach the object store'));
+    xhr.onabort = () => reject(new Error('the upload was aborted'));
+    xhr.send(file);
+  });
+}
+
+function uploadMessage(error: unknown): string {
+  const problem = describeProblem(error);
+  if (problem.kind === 'missing-procedure') {
+    return 'Direct uploads need products.createUpload, which this API does not have yet.';
+  }
+  return problem.message;
+}
+
+/**
+ * Drop files (or pick them) to upload them straight to the object store: the API hands out a
+ * presigned PUT per file, the browser sends the bytes with a progress bar, then the API is told
+ * the upload is complete and queues the image.
+ */
+export function UploadZone(props: { productId: string }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const inputId = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const [uploads, setUploads] = useState<FileUpload[]>([]);
+
+  const update = (key: string, patch: Partial<FileUpload>) =>
+    setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+
+  const uploadOne = async (file: File, key: string) => {
+    const pending = pendingApi(api);
+    try {
+      const ticket = await pending.products.createUpload.mutate({
+        productId: props.productId,
+        contentType: file.type === '' ? 'application/octet-stream' : file.type,
+        contentLength: file.size,
+      });
+      update(key, { status: 'uploading' });
+      await putWithProgress(ticket, file, (progress) => update(key, { progress }));
+      update(key, { status: 'completing', progress: 1 });
+      const product = await pending.products.completeUpload.mutate({ uploadId: ticket.uploadId });
+      queryClient.setQueryData(keys.product(product.id), product);
+      update(key, { status: 'done' });
+    } catch (error) {
+      update(key, { status: 'error', error: uploadMessage(error) });
+    }
+  };
+
+  const start = (files: FileList | null) => {
+    if (files === null || files.length === 0) return;
+    const added = Array.from(files, (file, i) => ({
+      file,
+      upload: {
+        key: `${Date.now()}-${i}-${file.name}`,
+        name: file.name,
+        size: file.size,
+        progress: 0,
+        status: 'preparing' as const,
+      },
+    }));
+    setUploads((all) => [...all, ...added.map((a) => a.upload)]);
+    for (const { file, upload } of added) void uploadOne(file, upload.key);
+  };
+
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setOver(false);
+    start(event.dataTransfer.files);
+  };
+
+  return (
+    <section className="upload" aria-label="Upload images">
+      <fieldset
+        className={`dropzone${over ? ' over' : ''}`}
+        data-testid="dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <legend className="visually-hidden">Images to upload</legend>
+        <p>Drop images here (JPEG, PNG, WebP, AVIF, GIF, TIFF), or</p>
+        <input
+          id={inputId}
+          ref={input}
+          className="visually-hidden"
+          type="file"
+          accept="image/*"
+          multiple
+          onChange={(e) => {
+            start(e.target.files);
+            if (input.current !== null) input.current.value = '';
+          }}
+        />
+        <label htmlFor={inputId} className="button">
+          Choose files…
+        </label>
+      </fieldset>
+      {uploads.length === 0 ? null : (
+        <ul className="uploads">
+          {uploads.map((u) => (
+            <li key={u.key} className={`upload-${u.status}`} data-testid="upload-row">
+              <span className="grow">
+                {u.name} <span className="muted">{formatBytes(u.size)}</span>
+              </span>
+              <progress max={1} value={u.progress} aria-label={`${u.name} uploaded`} />
+              <span className="upload-status">{u.status === 'error' ? 'failed' : u.status}</span>
+              {u.error === undefined ? null : (
+                <p className="field-error" role="alert">
+                  {u.error}
+                </p>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
