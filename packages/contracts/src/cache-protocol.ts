@@ -35,6 +35,21 @@ if not g then
   return ARGV[1]
 end
 return g`,
+  /**
+   * readGeneration with the value read in the same step: KEYS[1]=value key, KEYS[2]=generation
+   * key; ARGV as readGeneration. Returns {1, json} on a hit, {0, generation} on a miss. Atomic, so
+   * a miss never reads the generation after another reader's fill (which would start a second
+   * load of the same product).
+   */
+  readOrGeneration: `
+local v = redis.call('GET', KEYS[1])
+if v then return {1, v} end
+local g = redis.call('GET', KEYS[2])
+if not g then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+  return {0, ARGV[1]}
+end
+return {0, g}`,
   /** KEYS[1]=value key, KEYS[2]=generation key; ARGV[1]=expected generation, ARGV[2]=json, ARGV[3]=ttl. */
   fillIfUnchanged: `
 if redis.call('GET', KEYS[2]) == ARGV[1] then

@@ -13,6 +13,7 @@ import type { ApiContext } from '../api-context.js';
 import { filesFromForm, parseProductId, uploadImages } from '../products/products.service.js';
 import { appRouter } from '../trpc/app.router.js';
 import type { TrpcContext } from '../trpc/trpc.js';
+import { createCachedRead } from './cached-read.js';
 import { errorResponse, handleError, payloadTooLarge } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createRestHandler } from './rest-handler.js';
@@ -184,6 +185,19 @@ export function createHttpApp(ctx: ApiContext) {
 
   const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`);
   app.get('/openapi.json', (c) => c.json(openApiDocument));
+
+  // Cached reads: a hit is answered from Redis as stored (cached-read.ts); the rest falls through.
+  const cachedRead = createCachedRead(ctx.cache, config.redis.cacheEnabled);
+  app.use('/trpc/products.byId', async (c, next) => {
+    const hit = c.req.method === 'GET' ? await cachedRead.trpc(c) : undefined;
+    if (hit !== undefined) return hit;
+    await next();
+  });
+  app.use('/products/:id', async (c, next) => {
+    const hit = c.req.method === 'GET' ? await cachedRead.rest(c, c.req.param('id')) : undefined;
+    if (hit !== undefined) return hit;
+    await next();
+  });
 
   app.all('/trpc/*', (c) =>
     fetchRequestHandler({
