@@ -119,12 +119,14 @@ export async function startSystem(
   const apiPort = await freePort();
   const api = start('api', 'services/api/dist/main.js', {
     PORT: String(apiPort),
+    API_WORKERS: '1',
     AUTH_JWT_SECRET: secret,
     OUTBOX_POLL_INTERVAL_MS: '200',
   });
   const apiUncachedPort = await freePort();
   start('api (cache off)', 'services/api/dist/main.js', {
     PORT: String(apiUncachedPort),
+    API_WORKERS: '1',
     AUTH_JWT_SECRET: secret,
     CACHE_ENABLED: 'false',
   });
