@@ -67,6 +67,11 @@ describe('cached read fast path', () => {
     const stored = (await world.redis.get(keys.product(product.id))) as string;
     const marked = stored.replace('"Enamel mug"', '"Marked in Redis"');
     await world.redis.set(keys.product(product.id), marked, 'KEEPTTL');
+    const tagged = await fetch(`${world.baseUrl}/products/${product.id}`, {
+      headers: { 'x-request-id': 'req-fast-1' },
+    });
+    expect(tagged.headers.get('x-request-id')).toBe('req-fast-1');
+    expect(await tagged.text()).toBe(marked);
     expect((await fetchRaw(`/products/${product.id}`)).body).toBe(marked);
     expect((await fetchRaw(trpcById(product.id))).body).toBe(`{"result":{"data":${marked}}}`);
   });
@@ -78,6 +83,17 @@ describe('cached read fast path', () => {
     expect(res.status).toBe(401);
     const trpc = await fetchRaw(trpcById(product.id), { authorization: 'Bearer nope' });
     expect(trpc.status).toBe(401);
+  });
+
+  it('keeps CORS headers for browser requests on a hit', async () => {
+    const product = await world.createProduct(owner);
+    await fetchRaw(`/products/${product.id}`);
+    for (const path of [`/products/${product.id}`, trpcById(product.id)]) {
+      const res = await fetchRaw(path, { origin: 'https://shop.example.com' });
+      expect(res.status).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe('https://shop.example.com');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    }
   });
 
   it('leaves batches and unknown inputs to tRPC, with its errors', async () => {

@@ -31,7 +31,8 @@ export interface BenchSystem {
   apiPid: number;
   processorPid: number;
   /** Starts a child process of the bench (stopped with the system). */
-  spawnChild(name: string, args: string[]): ChildProcess;
+  redisUrl: string;
+  spawnChild(name: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -165,7 +166,8 @@ export async function startSystem(
     token,
     apiPid: api.pid as number,
     processorPid: processor.pid as number,
-    spawnChild: (name, args) => spawnChild(name, args),
+    redisUrl: services.redisUrl,
+    spawnChild: (name, args, env) => spawnChild(name, args, env),
     async stop() {
       stopping = true;
       for (const child of children) child.kill('SIGTERM');

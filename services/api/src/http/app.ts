@@ -83,6 +83,7 @@ export function createHttpApp(ctx: ApiContext) {
   };
   const rest = createRestHandler((error, trpcCtx) => logProcedureError(error, trpcCtx?.requestId));
 
+  const secure = secureHeaders();
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(async (c, next) => {
     const started = performance.now();
@@ -100,7 +101,21 @@ export function createHttpApp(ctx: ApiContext) {
       logger.debug({ requestId: c.get('requestId'), ...labels }, 'request');
     }
   });
-  app.use(secureHeaders());
+  // Cached reads: a hit is answered from Redis as stored, with every header the middleware below
+  // would set (cached-read.ts); the rest falls through.
+  const cachedRead = createCachedRead(ctx.cache, config.redis.cacheEnabled, secure);
+  app.use('/trpc/products.byId', async (c, next) => {
+    const hit = c.req.method === 'GET' ? await cachedRead.trpc(c) : undefined;
+    if (hit !== undefined) return hit;
+    await next();
+  });
+  app.use('/products/:id', async (c, next) => {
+    const hit = c.req.method === 'GET' ? await cachedRead.rest(c, c.req.param('id')) : undefined;
+    if (hit !== undefined) return hit;
+    await next();
+  });
+
+  app.use(secure);
   // CORS only concerns browsers, which always send Origin; skipping it otherwise keeps
   // server-to-server requests on @hono/node-server's fast response path (measured: 3-7x).
   const corsMiddleware = cors({
@@ -185,19 +200,6 @@ export function createHttpApp(ctx: ApiContext) {
 
   const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`);
   app.get('/openapi.json', (c) => c.json(openApiDocument));
-
-  // Cached reads: a hit is answered from Redis as stored (cached-read.ts); the rest falls through.
-  const cachedRead = createCachedRead(ctx.cache, config.redis.cacheEnabled);
-  app.use('/trpc/products.byId', async (c, next) => {
-    const hit = c.req.method === 'GET' ? await cachedRead.trpc(c) : undefined;
-    if (hit !== undefined) return hit;
-    await next();
-  });
-  app.use('/products/:id', async (c, next) => {
-    const hit = c.req.method === 'GET' ? await cachedRead.rest(c, c.req.param('id')) : undefined;
-    if (hit !== undefined) return hit;
-    await next();
-  });
 
   app.all('/trpc/*', (c) =>
     fetchRequestHandler({

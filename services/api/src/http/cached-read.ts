@@ -1,5 +1,5 @@
 import { idSchema } from '@zocket/contracts';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { ProductCache } from '../cache/product-cache.js';
 
 /*
@@ -10,9 +10,19 @@ import type { ProductCache } from '../cache/product-cache.js';
  * down) is left to the procedures, so validation, errors and auth stay where they are.
  */
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
-/** tRPC's fetch adapter names both headers on every answer. */
-const TRPC_HEADERS = { 'content-type': 'application/json', vary: 'trpc-accept, accept' } as const;
+/*
+ * It runs before the security-headers middleware and answers with every header at once, in a
+ * plain object: setting a dozen headers one by one on a Headers object after the fact cost about
+ * a tenth of a cached read's CPU. The security headers are the app's own middleware's, captured
+ * by running it once.
+ */
+
+/** The headers `secure` sets, read by running it once on an empty response. */
+export async function capturedHeaders(secure: MiddlewareHandler): Promise<Record<string, string>> {
+  const ctx = { res: new Response(null) };
+  await secure(ctx as unknown as Context, async () => {});
+  return Object.fromEntries(ctx.res.headers.entries());
+}
 
 /** The product id of an unbatched tRPC byId query string, or undefined. */
 function trpcByIdInput(c: Context): string | undefined {
@@ -36,9 +46,30 @@ function trpcByIdInput(c: Context): string | undefined {
   return idSchema.safeParse(id).success ? (id as string) : undefined;
 }
 
-export function createCachedRead(cache: ProductCache, enabled: boolean) {
-  /** A request that carries a token is checked by the procedures (an invalid one is refused). */
-  const eligible = (c: Context) => enabled && c.req.header('authorization') === undefined;
+export function createCachedRead(cache: ProductCache, enabled: boolean, secure: MiddlewareHandler) {
+  let security: Record<string, string> | undefined;
+  void capturedHeaders(secure).then((headers) => {
+    security = headers;
+  });
+  /**
+   * A request that carries a token is checked by the procedures (an invalid one is refused); one
+   * from a browser (Origin) gets its CORS headers there.
+   */
+  const eligible = (c: Context) =>
+    enabled &&
+    security !== undefined &&
+    c.req.header('authorization') === undefined &&
+    c.req.header('origin') === undefined;
+  const answer = (c: Context, body: string, extra?: Record<string, string>) =>
+    new Response(body, {
+      status: 200,
+      headers: {
+        ...security,
+        'content-type': 'application/json',
+        ...extra,
+        'x-request-id': c.get('requestId') as string,
+      },
+    });
 
   return {
     /** REST `GET /products/:id`. */
@@ -46,7 +77,7 @@ export function createCachedRead(cache: ProductCache, enabled: boolean) {
       if (!eligible(c) || c.req.url.includes('?') || !idSchema.safeParse(id).success)
         return undefined;
       const json = await cache.peek(id);
-      return json === undefined ? undefined : c.body(json, 200, JSON_HEADERS);
+      return json === undefined ? undefined : answer(c, json);
     },
     /** tRPC `products.byId` as a single GET query. */
     async trpc(c: Context): Promise<Response | undefined> {
@@ -57,9 +88,10 @@ export function createCachedRead(cache: ProductCache, enabled: boolean) {
       const id = trpcByIdInput(c);
       if (id === undefined) return undefined;
       const json = await cache.peek(id);
+      // tRPC's fetch adapter names both headers on every answer.
       return json === undefined
         ? undefined
-        : c.body(`{"result":{"data":${json}}}`, 200, TRPC_HEADERS);
+        : answer(c, `{"result":{"data":${json}}}`, { vary: 'trpc-accept, accept' });
     },
   };
 }
