@@ -57,6 +57,23 @@ if not g then
   g = ARGV[1]
 end
 return rid .. '|' .. g`,
+  /**
+   * `read` and `readGeneration` in one atomic step: KEYS[1]=value key, KEYS[2]=generation key;
+   * ARGV as readGeneration. Returns {1, json} on a hit, {0, `<run id>|<generation>`} on a miss.
+   * Atomic, so a miss never reads the generation after another reader's fill (which would start a
+   * second load of the same product).
+   */
+  readOrGeneration: `
+${RUN_ID}
+local v = redis.call('GET', KEYS[1])
+if v and redis.call('HGET', KEYS[2], 'r') == rid then return {1, v} end
+local g = redis.call('HGET', KEYS[2], 'g')
+if not g then
+  redis.call('HSET', KEYS[2], 'g', ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  g = ARGV[1]
+end
+return {0, rid .. '|' .. g}`,
   /** KEYS[1]=value key, KEYS[2]=generation key; ARGV[1]=what readGeneration returned, ARGV[2]=json, ARGV[3]=ttl. */
   fillIfUnchanged: `
 ${RUN_ID}

@@ -17,8 +17,17 @@ export const CACHE_CLIENT_OPTIONS = {
 } as const;
 
 /** The cache's Redis client (not connected yet: `lazyConnect`); connection errors go to debug. */
-export function createCacheRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { ...CACHE_CLIENT_OPTIONS });
+export function createCacheRedis(
+  url: string,
+  logger: Logger,
+  options: { autoPipelining?: boolean } = {},
+): Redis {
+  // Auto-pipelining sends the commands issued in one event-loop turn in one socket write: under
+  // load a write per command (a syscall each) was the largest single cost of a cached read.
+  const redis = new Redis(url, {
+    ...CACHE_CLIENT_OPTIONS,
+    enableAutoPipelining: options.autoPipelining ?? false,
+  });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
   return redis;
 }

@@ -43,7 +43,7 @@ export function createApiContext(config: ApiConfig, logger: Logger): ApiContext 
     max: config.db.poolMax,
     applicationName: 'zocket-api',
   });
-  const redis = createCacheRedis(config.redis.url, logger);
+  const redis = createCacheRedis(config.redis.url, logger, { autoPipelining: true });
   const kafka = createKafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@zocket/service-kit';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ const MiB = 1024 * 1024;
 export const envSchema = z.object({
   ...sharedEnvShape,
   PORT: envInt(0).max(65535).default(8080),
+  API_WORKERS: envInt(1).max(64).optional(),
   DATABASE_POOL_MAX: envInt(1).default(10),
   CACHE_TTL_SECONDS: envInt(1).default(300),
   CACHE_ENABLED: envBool.default(true),
@@ -76,6 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       trpcMaxBatchSize: e.TRPC_MAX_BATCH_SIZE,
+      /** HTTP server processes sharing the port (node:cluster); 1 runs in this process. */
+      workers: e.API_WORKERS ?? availableParallelism(),
     },
     log: { level: e.LOG_LEVEL },
     db: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },

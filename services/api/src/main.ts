@@ -1,9 +1,15 @@
+import cluster from 'node:cluster';
 import { createLogger, runUntilSignal } from '@zocket/service-kit';
 import { createApi } from './api.js';
+import { runClusterPrimary } from './cluster-primary.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger('zocket-api', config.log.level);
-const api = createApi(config, logger);
 
-await runUntilSignal(api, logger);
+if (cluster.isPrimary && config.http.workers > 1) {
+  runClusterPrimary(config.http.workers, logger);
+} else {
+  const api = createApi(config, logger);
+  await runUntilSignal(api, logger);
+}

@@ -74,11 +74,14 @@ describe('byId cache-aside in Redis', () => {
     expect((await read(product.id)).body.name).toBe('Served from Redis');
   });
 
-  it('ignores a cached entry that does not match the product schema', async () => {
+  it('never reads an entry cached under another schema version', async () => {
+    // Hits are sent as stored, so the key's version segment is what keeps an old shape out.
     const product = await world.createProduct(owner, { name: 'Schema checked' });
+    const current = keys.product(product.id);
+    expect(current).toContain(':product:v1:');
     await world.redis.set(
-      keys.product(product.id),
-      JSON.stringify({ id: product.id, name: 'broken' }),
+      current.replace(':product:v1:', ':product:v0:'),
+      JSON.stringify({ id: product.id, name: 'old shape' }),
       'EX',
       60,
     );

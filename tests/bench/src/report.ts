@@ -10,9 +10,18 @@ export interface BenchResults {
     efficiency: number;
     rawMsPerImage: number;
     msPerImageByFormat: Record<string, number>;
+    cpuEfficiency: number;
+    rawCpuMsPerImage: number;
+    cpuMsPerImage: Record<string, number>;
   };
   api: Record<'ceiling' | 'restCached' | 'trpcCached' | 'restUncached' | 'trpcUncached', Load> &
-    Record<`${'rest' | 'trpc'}${'Cached' | 'Uncached'}Ratio`, number>;
+    Record<`${'rest' | 'trpc'}${'Cached' | 'Uncached'}Ratio`, number> &
+    Record<'redisCeiling', Load> &
+    Record<`${'rest' | 'trpc'}Cached${'Redis' | 'Cpu' | 'RedisCpu'}Ratio`, number | undefined> & {
+      tailAt100: Record<string, { p50: number; p99: number; p99OverP50: number }>;
+      restCachedAllCoresRps: number;
+      workers: number;
+    };
   latency: { createToReadyP50Ms: number; createToReadyP95Ms: number };
   rss: { apiMb: number; processorMb: number };
   wallSeconds: number;
@@ -50,6 +59,44 @@ export function formatReport(results: BenchResults): string {
       `${round0(api.ceiling.rps)} (${api.ceiling.p50}/${api.ceiling.p99})`,
       api[`${k}Ratio`],
     ]),
+    ...(['restCached', 'trpcCached'] as const).map((k) => [
+      `${k} req/s vs one-ioredis-GET route`,
+      round0(api[k].rps),
+      round0(api.redisCeiling.rps),
+      api[`${k}RedisRatio`] ?? '',
+    ]),
+    ...(['restCached', 'trpcCached'] as const).map((k) => [
+      `${k} server CPU µs/request (vs bare / GET route)`,
+      api[k].cpuUs ?? '',
+      `${api.ceiling.cpuUs ?? ''} / ${api.redisCeiling.cpuUs ?? ''}`,
+      `${api[`${k}CpuRatio`] ?? ''} / ${api[`${k}RedisCpuRatio`] ?? ''}`,
+    ]),
+    ...Object.entries(api.tailAt100).map(([k, t]) => [
+      `${k} at 100 connections p50/p99 ms (p99/p50)`,
+      `${t.p50}/${t.p99}`,
+      '',
+      t.p99OverP50,
+    ]),
+    [
+      `restCached req/s, ${api.workers} workers vs 1`,
+      api.restCachedAllCoresRps,
+      round0(api.restCached.rps),
+      Math.round((100 * api.restCachedAllCoresRps) / api.restCached.rps) / 100,
+    ],
+    [
+      'processor CPU ms/image vs raw sharp',
+      processor.cpuMsPerImage.processor ?? '',
+      processor.rawCpuMsPerImage,
+      processor.cpuEfficiency,
+    ],
+    [
+      'CPU ms/image: api / bench / postgres / redis / kafka / s3proxy',
+      ['api', 'bench', 'postgres', 'redis', 'kafka', 's3proxy']
+        .map((k) => processor.cpuMsPerImage[k] ?? '-')
+        .join(' / '),
+      '',
+      '',
+    ],
     [
       'create->ready p50 / p95 ms',
       `${results.latency.createToReadyP50Ms} / ${results.latency.createToReadyP95Ms}`,

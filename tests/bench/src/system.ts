@@ -31,7 +31,8 @@ export interface BenchSystem {
   apiPid: number;
   processorPid: number;
   /** Starts a child process of the bench (stopped with the system). */
-  spawnChild(name: string, args: string[]): ChildProcess;
+  redisUrl: string;
+  spawnChild(name: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -118,12 +119,14 @@ export async function startSystem(
   const apiPort = await freePort();
   const api = start('api', 'services/api/dist/main.js', {
     PORT: String(apiPort),
+    API_WORKERS: '1',
     AUTH_JWT_SECRET: secret,
     OUTBOX_POLL_INTERVAL_MS: '200',
   });
   const apiUncachedPort = await freePort();
   start('api (cache off)', 'services/api/dist/main.js', {
     PORT: String(apiUncachedPort),
+    API_WORKERS: '1',
     AUTH_JWT_SECRET: secret,
     CACHE_ENABLED: 'false',
   });
@@ -165,7 +168,8 @@ export async function startSystem(
     token,
     apiPid: api.pid as number,
     processorPid: processor.pid as number,
-    spawnChild: (name, args) => spawnChild(name, args),
+    redisUrl: services.redisUrl,
+    spawnChild: (name, args, env) => spawnChild(name, args, env),
     async stop() {
       stopping = true;
       for (const child of children) child.kill('SIGTERM');

@@ -122,6 +122,7 @@ describe('the whole system, as separate processes', () => {
     api = startService('api', 'services/api/dist/main.js', {
       ...common,
       PORT: String(apiPort),
+      API_WORKERS: '1',
       AUTH_JWT_SECRET: SECRET,
       OUTBOX_POLL_INTERVAL_MS: '250',
       BULK_COMMANDS_GROUP_ID: uniqueName('system-bulk-commands'),

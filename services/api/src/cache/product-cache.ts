@@ -1,19 +1,27 @@
 import { randomInt } from 'node:crypto';
 import {
   CACHE_GENERATION_TTL_SECONDS,
-  CACHE_SCRIPTS,
   type CacheKeys,
-  invalidateCachedProduct,
   type Product,
   productSchema,
 } from '@zocket/contracts';
 import type { Logger } from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
 import type { ApiMetrics } from '../observability/metrics.js';
+import { type CacheCommands, defineCacheCommands } from './cache-commands.js';
+import { SingleFlight } from './single-flight.js';
 
 /**
  * Cache-aside for products by id, never stale after a committed write (see CACHE_SCRIPTS for the
  * generation protocol). Redis failures degrade to PostgreSQL reads; they never fail a request.
+ *
+ * An entry is the product's JSON exactly as the API answers it: validated against productSchema
+ * when it is written, so a hit is sent as stored, without parsing. The key carries the schema
+ * version (`product:v1:`), so a deploy that changes the shape never reads an older entry.
+ *
+ * Concurrent misses for one product and one generation share a single PostgreSQL read. Keying the
+ * shared read by generation keeps the protocol's promise: a read that starts after a write was
+ * acknowledged sees the bumped generation, so it never joins a read that may predate the write.
  */
 export class ProductCache {
   /**
@@ -21,67 +29,96 @@ export class ProductCache {
    * write, so this process bypasses it until an invalidation has gone through.
    */
   private readonly unconfirmed = new Set<string>();
+  private readonly commands: CacheCommands;
+  private readonly loads = new SingleFlight<string | undefined>();
   /** Failed Redis calls since the cache became unavailable (undefined while it is available). */
   private failuresWhileDown: number | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: CacheKeys,
     private readonly ttlSeconds: number,
     private readonly metrics: ApiMetrics,
     private readonly logger: Logger,
   ) {
+    this.commands = defineCacheCommands(redis);
     redis.on('ready', () => {
       for (const id of this.unconfirmed) void this.invalidate(id);
     });
   }
 
+  /** The product as a parsed value (the procedures' path). */
   async get(id: string, load: () => Promise<Product | undefined>): Promise<Product | undefined> {
-    if (this.unconfirmed.has(id) && !(await this.invalidate(id))) return load();
+    const json = await this.getJson(id, load);
+    return json === undefined ? undefined : (JSON.parse(json) as Product);
+  }
+
+  /**
+   * A cached entry's bytes only, or undefined on a miss (or when Redis is down, or the product is
+   * unconfirmed): the fast read path answers a hit with it and leaves every miss to `getJson`.
+   */
+  async peek(id: string): Promise<string | undefined> {
+    if (this.unconfirmed.size > 0 && this.unconfirmed.has(id)) return undefined;
+    try {
+      const cached = await this.commands.read(
+        this.keys.product(id),
+        this.keys.productGeneration(id),
+      );
+      if (cached === null) return undefined;
+      this.onSuccess();
+      this.metrics.cache.inc({ result: 'hit' });
+      return cached;
+    } catch {
+      return undefined; // getJson reports the failure and falls back to PostgreSQL
+    }
+  }
+
+  /** The product's JSON as the API answers it, from Redis or (once per generation) PostgreSQL. */
+  async getJson(id: string, load: () => Promise<Product | undefined>): Promise<string | undefined> {
+    const loadJson = async () => {
+      const product = await load();
+      return product === undefined ? undefined : JSON.stringify(productSchema.parse(product));
+    };
+    if (this.unconfirmed.has(id) && !(await this.invalidate(id))) return loadJson();
     const key = this.keys.product(id);
     const genKey = this.keys.productGeneration(id);
-    let generation: string | undefined;
+    let generation: string;
     try {
-      const cached = (await this.redis.eval(CACHE_SCRIPTS.read, 2, key, genKey)) as string | null;
-      this.onSuccess();
-      if (cached !== null) {
-        const parsed = productSchema.safeParse(JSON.parse(cached));
-        if (parsed.success) {
-          this.metrics.cache.inc({ result: 'hit' });
-          return parsed.data;
-        }
-      }
-      this.metrics.cache.inc({ result: 'miss' });
-      generation = String(
-        await this.redis.eval(
-          CACHE_SCRIPTS.readGeneration,
-          1,
-          genKey,
-          String(randomInt(1, 2 ** 47)),
-          CACHE_GENERATION_TTL_SECONDS,
-        ),
-      );
-      this.onSuccess();
-    } catch (error) {
-      this.onError('read', id, error);
-    }
-    const product = await load();
-    if (product === undefined || generation === undefined) return product;
-    try {
-      const stored = await this.redis.eval(
-        CACHE_SCRIPTS.fillIfUnchanged,
-        2,
+      // The entry, or the generation to fill under, in one atomic step (see CACHE_SCRIPTS).
+      const [found, value] = await this.commands.readOrGeneration(
         key,
         genKey,
-        generation,
-        JSON.stringify(product),
-        this.ttlSeconds,
+        String(randomInt(1, 2 ** 47)),
+        CACHE_GENERATION_TTL_SECONDS,
       );
-      this.metrics.cache.inc({ result: stored === 1 ? 'fill' : 'fill_skipped' });
+      this.onSuccess();
+      if (found === 1) {
+        this.metrics.cache.inc({ result: 'hit' });
+        return value;
+      }
+      this.metrics.cache.inc({ result: 'miss' });
+      generation = String(value);
     } catch (error) {
-      this.onError('fill', id, error);
+      this.onError('read', id, error);
+      return loadJson();
     }
-    return product;
+    return this.loads.run(`${id}:${generation}`, async () => {
+      const json = await loadJson();
+      if (json === undefined) return undefined;
+      try {
+        const stored = await this.commands.fillIfUnchanged(
+          key,
+          genKey,
+          generation,
+          json,
+          this.ttlSeconds,
+        );
+        this.metrics.cache.inc({ result: stored === 1 ? 'fill' : 'fill_skipped' });
+      } catch (error) {
+        this.onError('fill', id, error);
+      }
+      return json;
+    });
   }
 
   /**
@@ -90,7 +127,13 @@ export class ProductCache {
    */
   async invalidate(id: string): Promise<boolean> {
     try {
-      await invalidateCachedProduct(this.redis, this.keys, id);
+      await this.commands.invalidate(
+        this.keys.product(id),
+        this.keys.productGeneration(id),
+        CACHE_GENERATION_TTL_SECONDS,
+        this.keys.productChanges,
+        id,
+      );
       this.onSuccess();
       this.unconfirmed.delete(id);
       this.metrics.cache.inc({ result: 'invalidate' });

@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ApiContext } from '../api-context.js';
 import { appRouter } from '../trpc/app.router.js';
+import { createCachedRead } from './cached-read.js';
 import { payloadTooLarge } from './errors.js';
 
 /** The variables every request carries through the Hono app. */
@@ -59,7 +60,10 @@ function isUploadRoute(path: string): boolean {
   return /^\/products\/[^/]+\/images\/?$/.test(path) || path === '/trpc/products.uploadImages';
 }
 
-/** Request id, metrics and request log, secure headers, CORS and body limits, in that order. */
+/**
+ * Request id, metrics and request log, the cached-read fast path, secure headers, CORS and body
+ * limits, in that order.
+ */
 export function useMiddleware(app: Hono<HttpEnv>, ctx: ApiContext): void {
   const { config, logger, metrics } = ctx;
   app.use(requestId({ headerName: 'X-Request-Id' }));
@@ -79,7 +83,22 @@ export function useMiddleware(app: Hono<HttpEnv>, ctx: ApiContext): void {
       logger.debug({ requestId: c.get('requestId'), ...labels }, 'request');
     }
   });
-  app.use(secureHeaders());
+  const secure = secureHeaders();
+  // Cached reads: a hit is answered from Redis as stored, with every header the middleware below
+  // would set (cached-read.ts); the rest falls through.
+  const cachedRead = createCachedRead(ctx.cache, config.redis.cacheEnabled, secure);
+  app.use('/trpc/products.byId', async (c, next) => {
+    const hit = c.req.method === 'GET' ? await cachedRead.trpc(c) : undefined;
+    if (hit !== undefined) return hit;
+    await next();
+  });
+  app.use('/products/:id', async (c, next) => {
+    const hit = c.req.method === 'GET' ? await cachedRead.rest(c, c.req.param('id')) : undefined;
+    if (hit !== undefined) return hit;
+    await next();
+  });
+
+  app.use(secure);
   // CORS only concerns browsers, which always send Origin; skipping it otherwise keeps
   // server-to-server requests on @hono/node-server's fast response path (measured: 3-7x).
   const corsMiddleware = cors({

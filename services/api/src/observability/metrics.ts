@@ -1,11 +1,50 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import cluster from 'node:cluster';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
+
+/** Asks the cluster primary for every worker's metrics, summed (see cluster-primary.ts). */
+export const METRICS_REQUEST = 'zocket:metrics?';
+export const METRICS_RESPONSE = 'zocket:metrics';
+
+let requests = 0;
+function clusterMetrics(): Promise<string> {
+  const id = requests++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the cluster primary did not answer with metrics'));
+    }, 5_000);
+    const onMessage = (message: { type?: string; id?: number; text?: string; error?: string }) => {
+      if (message?.type !== METRICS_RESPONSE || message.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (message.error !== undefined) reject(new Error(message.error));
+      else resolve(message.text ?? '');
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: METRICS_REQUEST, id });
+  });
+}
 
 /** The API's metrics, on a registry of its own (so tests can build several apps). */
 export function createApiMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (cluster.isWorker) {
+    // Answer the primary's aggregation requests with this registry.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries(registry);
+  }
   return {
     registry,
+    /** The exposition text: this process's, or every worker's summed when run in a cluster. */
+    render: (): Promise<string> => (cluster.isWorker ? clusterMetrics() : registry.metrics()),
     httpRequests: new Counter({
       name: 'zocket_http_requests_total',
       help: 'HTTP requests by route, method and status',
@@ -38,6 +77,8 @@ export function createApiMetrics() {
     outboxBacklog: new Gauge({
       name: 'zocket_outbox_backlog',
       help: 'Unpublished outbox rows',
+      // Every worker reads the same table: across workers it is one figure, not a sum.
+      aggregator: 'max',
       registers: [registry],
     }),
     liveSubscriptions: new Gauge({
@@ -53,6 +94,7 @@ export function createApiMetrics() {
     outboxOldestAge: new Gauge({
       name: 'zocket_outbox_oldest_age_seconds',
       help: 'Age of the oldest unpublished outbox row',
+      aggregator: 'max',
       registers: [registry],
     }),
     bulkDispatched: new Counter({

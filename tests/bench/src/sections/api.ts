@@ -1,53 +1,107 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@zocket/testkit';
 import autocannon from 'autocannon';
 import { log, round } from '../log.js';
+import { treeCpuMs } from '../proc-cpu.js';
 import { type BenchSystem, waitOk } from '../system.js';
 
 export interface Load {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU (the process and its workers, from /proc) per request, when measured. */
+  cpuUs?: number;
 }
 
 const CONNECTIONS = 50;
+const TAIL_CONNECTIONS = 100;
 
-async function load(label: string, url: string, duration: number): Promise<Load> {
+async function load(
+  label: string,
+  url: string,
+  duration: number,
+  options: { connections?: number; serverPid?: number } = {},
+): Promise<Load> {
   await fetch(url); // warm (fills the cache where there is one)
-  const result = await autocannon({ url, connections: CONNECTIONS, pipelining: 1, duration });
+  const connections = options.connections ?? CONNECTIONS;
+  const cpuBefore = options.serverPid === undefined ? 0 : treeCpuMs(options.serverPid);
+  const result = await autocannon({ url, connections, pipelining: 1, duration });
+  const cpuMs = options.serverPid === undefined ? 0 : treeCpuMs(options.serverPid) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  log(`${label}: ${round(result.requests.average, 0)} req/s`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const requests = result.requests.total;
+  const cpuUs =
+    options.serverPid === undefined || requests === 0
+      ? undefined
+      : round((cpuMs * 1000) / requests, 0);
+  log(
+    `${label} (${connections} connections): ${round(result.requests.average, 0)} req/s, p50/p99 ${result.latency.p50}/${result.latency.p99} ms${cpuUs === undefined ? '' : `, ${cpuUs} µs CPU/request`}`,
+  );
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ...(cpuUs === undefined ? {} : { cpuUs }),
+  };
 }
 
+const tail = (x: Load) => ({
+  p50: x.p50,
+  p99: x.p99,
+  p99OverP50: round(x.p99 / Math.max(x.p50, 1), 1),
+});
+
 /**
- * The read path: byId through REST and tRPC, cache warm and cache off, against a bare Hono route
- * answering the same JSON from memory (its own process). Returns the `api` key.
+ * The read path: byId through REST and tRPC, cache warm and cache off, against two ceilings in
+ * their own processes: a bare Hono route answering the same JSON from memory, and one doing a
+ * single ioredis GET of the same bytes. Then the tail at 100 connections per route, and the
+ * cached REST read with one API worker per core. Returns the `api` key.
  */
 export async function apiSection(system: BenchSystem, productId: string, duration: number) {
   const productJson: unknown = await (await fetch(`${system.apiUrl}/products/${productId}`)).json();
   const bodyFile = join(mkdtempSync(join(tmpdir(), 'zocket-bench-')), 'product.json');
   writeFileSync(bodyFile, JSON.stringify(productJson));
   const ceilingPort = await freePort();
-  system.spawnChild('ceiling', [
+  const ceilingProcess = system.spawnChild('ceiling', [
     join(import.meta.dirname, '..', 'ceiling-server.js'),
     bodyFile,
     String(ceilingPort),
   ]);
+  const redisCeilingPort = await freePort();
+  const redisCeilingProcess = system.spawnChild('redis ceiling', [
+    join(import.meta.dirname, '..', 'redis-ceiling-server.js'),
+    bodyFile,
+    String(redisCeilingPort),
+    system.redisUrl,
+    `${system.runId}:redis-ceiling`,
+  ]);
+  const allCoresPort = await freePort();
+  const allCoresProcess = system.spawnChild(
+    'api (all cores)',
+    [join(import.meta.dirname, '..', '..', '..', '..', 'services', 'api', 'dist', 'main.js')],
+    { PORT: String(allCoresPort), API_WORKERS: String(cpus().length) },
+  );
   const ceilingUrl = `http://127.0.0.1:${ceilingPort}/products/${productId}`;
+  const redisCeilingUrl = `http://127.0.0.1:${redisCeilingPort}/products/${productId}`;
+  const allCoresUrl = `http://127.0.0.1:${allCoresPort}/products/${productId}`;
   await waitOk(ceilingUrl);
+  await waitOk(redisCeilingUrl);
+  await waitOk(allCoresUrl);
 
   const trpcPath = `/trpc/products.byId?input=${encodeURIComponent(JSON.stringify({ id: productId }))}`;
-  const ceiling = await load('bare Hono route', ceilingUrl, duration);
-  const restCached = await load(
-    'REST byId, cache warm',
-    `${system.apiUrl}/products/${productId}`,
-    duration,
-  );
-  const trpcCached = await load('tRPC byId, cache warm', `${system.apiUrl}${trpcPath}`, duration);
+  const restUrl = `${system.apiUrl}/products/${productId}`;
+  const trpcUrl = `${system.apiUrl}${trpcPath}`;
+  const apiPid = system.apiPid;
+  const ceiling = await load('bare Hono route', ceilingUrl, duration, {
+    serverPid: ceilingProcess.pid as number,
+  });
+  const redisCeiling = await load('Hono route + one ioredis GET', redisCeilingUrl, duration, {
+    serverPid: redisCeilingProcess.pid as number,
+  });
+  const restCached = await load('REST byId, cache warm', restUrl, duration, { serverPid: apiPid });
+  const trpcCached = await load('tRPC byId, cache warm', trpcUrl, duration, { serverPid: apiPid });
   const restUncached = await load(
     'REST byId, cache off',
     `${system.apiUncachedUrl}/products/${productId}`,
@@ -58,12 +112,34 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
     `${system.apiUncachedUrl}${trpcPath}`,
     duration,
   );
-  const ratio = (x: Load) => round(x.rps / ceiling.rps, 3);
+  const at100 = { connections: TAIL_CONNECTIONS };
+  const ceiling100 = await load('bare Hono route', ceilingUrl, duration, at100);
+  const redisCeiling100 = await load(
+    'Hono route + one ioredis GET',
+    redisCeilingUrl,
+    duration,
+    at100,
+  );
+  const rest100 = await load('REST byId, cache warm', restUrl, duration, at100);
+  const trpc100 = await load('tRPC byId, cache warm', trpcUrl, duration, at100);
+  const allCores = await load(
+    `REST byId, cache warm, ${cpus().length} workers`,
+    allCoresUrl,
+    duration,
+    {
+      serverPid: allCoresProcess.pid as number,
+    },
+  );
+
+  const ratio = (x: Load, to: Load = ceiling) => round(x.rps / to.rps, 3);
+  const cpuRatio = (x: Load, to: Load) =>
+    x.cpuUs === undefined || to.cpuUs === undefined ? undefined : round(to.cpuUs / x.cpuUs, 3);
   return {
     api: {
       connections: CONNECTIONS,
       durationSeconds: duration,
       ceiling,
+      redisCeiling,
       restCached,
       trpcCached,
       restUncached,
@@ -72,6 +148,26 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
       trpcCachedRatio: ratio(trpcCached),
       restUncachedRatio: ratio(restUncached),
       trpcUncachedRatio: ratio(trpcUncached),
+      restCachedRedisRatio: ratio(restCached, redisCeiling),
+      trpcCachedRedisRatio: ratio(trpcCached, redisCeiling),
+      restCachedCpuUs: restCached.cpuUs,
+      trpcCachedCpuUs: trpcCached.cpuUs,
+      ceilingCpuUs: ceiling.cpuUs,
+      redisCeilingCpuUs: redisCeiling.cpuUs,
+      /** Ceiling CPU per request ÷ the route's: the share of the route's CPU the ceiling needs. */
+      restCachedCpuRatio: cpuRatio(restCached, ceiling),
+      trpcCachedCpuRatio: cpuRatio(trpcCached, ceiling),
+      restCachedRedisCpuRatio: cpuRatio(restCached, redisCeiling),
+      trpcCachedRedisCpuRatio: cpuRatio(trpcCached, redisCeiling),
+      tailAt100: {
+        ceiling: tail(ceiling100),
+        redisCeiling: tail(redisCeiling100),
+        restCached: tail(rest100),
+        trpcCached: tail(trpc100),
+      },
+      restCachedAllCoresRps: round(allCores.rps, 0),
+      restCachedAllCoresCpuUs: allCores.cpuUs,
+      workers: cpus().length,
     },
   };
 }

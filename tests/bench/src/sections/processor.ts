@@ -8,12 +8,15 @@ import {
 import sharp from 'sharp';
 import type { KodakImage } from '../kodak.js';
 import { log, quantile, round, sleep } from '../log.js';
+import { infraCpuMs, infraPids, treeCpuMs } from '../proc-cpu.js';
 import type { BenchSystem } from '../system.js';
 
 /** Raw sharp making the same variants from memory: the processor's ceiling. */
 export interface RawSharp {
   profile: VariantProfile;
   imagesPerSecond: number;
+  /** CPU (all sharp threads) per image, making every variant. */
+  cpuMsPerImage: number;
   msPerImageByFormat: Record<string, number>;
 }
 
@@ -41,13 +44,21 @@ export async function measureRawSharp(
   log('raw sharp: warming up');
   await rawRun(kodak.slice(0, 2), profile, 1);
   log(`raw sharp: ${kodak.length} images, ${concurrency} in flight`);
+  const cpuBefore = process.cpuUsage();
   const rawMs = await rawRun(kodak, profile, concurrency);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / kodak.length;
   const msPerImageByFormat: Record<string, number> = {};
   for (const format of profile.formats) {
     const ms = await rawRun(kodak.slice(0, 8), { ...profile, formats: [format] }, 1);
     msPerImageByFormat[format] = ms / 8;
   }
-  return { profile, imagesPerSecond: kodak.length / (rawMs / 1000), msPerImageByFormat };
+  return {
+    profile,
+    imagesPerSecond: kodak.length / (rawMs / 1000),
+    cpuMsPerImage,
+    msPerImageByFormat,
+  };
 }
 
 async function create(system: BenchSystem, imageNames: string[]): Promise<{ id: string }> {
@@ -104,6 +115,14 @@ export async function processorSection(
   }
 
   log(`end-to-end: ${kodak.length} products created at once, one Kodak image each`);
+  const infra = infraPids();
+  const cpuAt = () => ({
+    processor: treeCpuMs(system.processorPid),
+    api: treeCpuMs(system.apiPid),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    ...infraCpuMs(infra),
+  });
+  const cpuBefore: Record<string, number> = cpuAt();
   const t0 = performance.now();
   const products = await Promise.all(kodak.map((item) => create(system, [item.name])));
   await waitAllReady(
@@ -112,6 +131,14 @@ export async function processorSection(
     25,
   );
   const e2eMs = performance.now() - t0;
+  const cpuAfter: Record<string, number> = cpuAt();
+  const cpuMsPerImage = Object.fromEntries(
+    Object.entries(cpuAfter).map(([name, ms]) => [
+      name,
+      round((ms - (cpuBefore[name] ?? 0)) / kodak.length, 0),
+    ]),
+  );
+  const processorCpu = cpuMsPerImage.processor ?? Number.NaN;
   const e2eImagesPerSecond = kodak.length / (e2eMs / 1000);
   const { profile } = raw;
 
@@ -131,6 +158,18 @@ export async function processorSection(
         rawImagesPerSecond: round(raw.imagesPerSecond, 2),
         endToEndImagesPerSecond: round(e2eImagesPerSecond, 2),
         efficiency: round(e2eImagesPerSecond / raw.imagesPerSecond, 3),
+        /** Raw sharp's CPU per image ÷ the processor's: what sharp alone needs of what it spends. */
+        cpuEfficiency: round(raw.cpuMsPerImage / processorCpu, 3),
+        rawCpuMsPerImage: round(raw.cpuMsPerImage, 0),
+        /**
+         * CPU ms per image during the end-to-end run, by process: the processor (every stage:
+         * fetch, decode + encode, S3 writes, database, Kafka), the API (outbox relay), the bench
+         * (serving the source images) and each infrastructure process (shared with anything else
+         * using it on this machine).
+         */
+        cpuMsPerImage,
+        /** The processor's CPU beyond raw sharp's: fetch, S3 writes, database, Kafka, per image. */
+        processorOverheadCpuMsPerImage: round(processorCpu - raw.cpuMsPerImage, 0),
         rawMsPerImage: round(1000 / raw.imagesPerSecond, 0),
         msPerImageByFormat: Object.fromEntries(
           Object.entries(raw.msPerImageByFormat).map(([f, ms]) => [f, round(ms, 0)]),

@@ -22,7 +22,7 @@ export function opsRoutes(ctx: ApiContext, isDraining: () => boolean) {
     } catch (error) {
       logger.warn({ err: error }, 'cannot read the outbox backlog for metrics');
     }
-    return c.text(await metrics.registry.metrics(), 200, {
+    return c.text(await metrics.render(), 200, {
       'Content-Type': metrics.registry.contentType,
     });
   });

@@ -1,0 +1,58 @@
+import { CACHE_SCRIPTS } from '@zocket/contracts';
+import type { Redis } from 'ioredis';
+
+/**
+ * The cache protocol's scripts as ioredis commands: sent once, then run by SHA (EVALSHA), so a
+ * read, a miss or an invalidation no longer ships the script text on every call. ioredis falls
+ * back to EVAL by itself when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+ */
+export interface CacheCommands {
+  /** The entry, or null when absent or stored by an earlier Redis instance (see CACHE_SCRIPTS.read). */
+  read(key: string, genKey: string): Promise<string | null>;
+  /** [1, json] on a hit, [0, `<run id>|<generation>`] on a miss. */
+  readOrGeneration(
+    key: string,
+    genKey: string,
+    start: string,
+    ttlSeconds: number,
+  ): Promise<[number, string]>;
+  fillIfUnchanged(
+    key: string,
+    genKey: string,
+    generation: string,
+    json: string,
+    ttlSeconds: number,
+  ): Promise<unknown>;
+  /** Bumps the generation, deletes the entry and rings the live-status doorbell (`channel`). */
+  invalidate(
+    key: string,
+    genKey: string,
+    genTtlSeconds: number,
+    channel: string,
+    productId: string,
+  ): Promise<unknown>;
+}
+
+type Command = (...args: (string | number)[]) => Promise<unknown>;
+
+export function defineCacheCommands(redis: Redis): CacheCommands {
+  const commands = redis as unknown as Record<string, Command | undefined>;
+  const define = (name: string, numberOfKeys: number, lua: string): Command => {
+    if (commands[name] === undefined) redis.defineCommand(name, { numberOfKeys, lua });
+    const command = commands[name] as Command;
+    return (...args) => command.apply(redis, args);
+  };
+  const read = define('zocketRead', 2, CACHE_SCRIPTS.read);
+  const readOrGeneration = define('zocketReadOrGeneration', 2, CACHE_SCRIPTS.readOrGeneration);
+  const fillIfUnchanged = define('zocketFillIfUnchanged', 2, CACHE_SCRIPTS.fillIfUnchanged);
+  const invalidate = define('zocketInvalidate', 2, CACHE_SCRIPTS.invalidate);
+  return {
+    read: async (key, genKey) => (await read(key, genKey)) as string | null,
+    readOrGeneration: async (key, genKey, start, ttl) =>
+      (await readOrGeneration(key, genKey, start, ttl)) as [number, string],
+    fillIfUnchanged: (key, genKey, generation, json, ttl) =>
+      fillIfUnchanged(key, genKey, generation, json, ttl),
+    invalidate: (key, genKey, ttl, channel, productId) =>
+      invalidate(key, genKey, ttl, channel, productId),
+  };
+}
