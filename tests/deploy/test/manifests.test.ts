@@ -33,6 +33,8 @@ const RUNTIME_VARIABLES = new Set(['MALLOC_ARENA_MAX']);
 /** README variables deliberately left unset in the base, and why. */
 const UNSET_ON_PURPOSE: Record<string, string> = {
   AUTH_JWKS_URL: 'optional URL (an empty value is invalid); config.yaml shows it commented',
+  CONSOLE_DIR: 'the default finds the console the API image ships (apps/console/dist)',
+  NODE_ENV: 'the API image sets NODE_ENV=production itself',
 };
 const SENSITIVE = [
   'DATABASE_URL',
