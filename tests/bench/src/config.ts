@@ -73,6 +73,8 @@ export function loadBenchConfig(
   env: NodeJS.ProcessEnv = process.env,
   argv: readonly string[] = process.argv.slice(2),
 ): BenchConfig {
+  // First, so a wrong name fails before anything starts.
+  const sections = parseSections(onlyArg(argv) ?? env.BENCH_SECTIONS);
   let serviceEnv = env;
   if (!env.DATABASE_URL) {
     log('DATABASE_URL unset: running infra/local/up');
@@ -91,7 +93,7 @@ export function loadBenchConfig(
     apiSeconds: Number(env.BENCH_API_SECONDS ?? 8),
     outFile: env.BENCH_OUT ?? join(repoRoot(), 'bench-results.json'),
     path: env.PATH,
-    sections: parseSections(onlyArg(argv) ?? env.BENCH_SECTIONS),
+    sections,
     liveSamples: Number(env.BENCH_LIVE_SAMPLES ?? 40),
     liveMaxSubscribers: Number(env.BENCH_LIVE_MAX_SUBSCRIBERS ?? 10_000),
     bulkImages: Number(env.BENCH_BULK_IMAGES ?? 96),

@@ -19,7 +19,14 @@ import { measureRawSharp, processorSection } from './sections/processor.js';
 import { peakRssMb, startSystem } from './system.js';
 
 const started = Date.now();
-const config = loadBenchConfig();
+const config = (() => {
+  try {
+    return loadBenchConfig();
+  } catch (error) {
+    log((error as Error).message);
+    process.exit(2);
+  }
+})();
 const { sections } = config;
 log(`sections: ${[...sections].join(', ')}`);
 const kodak = loadKodak(config.kodakDir);
