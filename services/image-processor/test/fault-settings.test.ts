@@ -6,8 +6,8 @@ import { loadConfig } from '../src/config.js';
 const root = join(import.meta.dirname, '..', '..', '..');
 
 /*
- * Settings whose effect is measured by scripts/bench-processor-faults.mjs (a dead member's stall,
- * resident memory after 2,000 images); these tests keep them from quietly going back.
+ * Settings whose effect is measured by the `faults` section of `npm run bench` (a dead member's
+ * stall, resident memory after 2,000 images); these tests keep them from quietly going back.
  */
 describe('fault settings of the processor', () => {
   it('lets the group move a dead member partitions within 10 s by default', () => {

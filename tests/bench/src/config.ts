@@ -22,10 +22,59 @@ export interface BenchConfig {
   outFile: string;
   /** The PATH the services are started with. */
   path: string | undefined;
+  /** The sections to run (`--only a,b` or `BENCH_SECTIONS`; default all). */
+  sections: ReadonlySet<BenchSection>;
+  /** Live section: products timed (`BENCH_LIVE_SAMPLES`), idle-subscription cap (`BENCH_LIVE_MAX_SUBSCRIBERS`). */
+  liveSamples: number;
+  liveMaxSubscribers: number;
+  /** Bulk section: images per run (`BENCH_BULK_IMAGES`), live samples each way (`BENCH_BULK_LIVE_SAMPLES`), lane slots (`BULK_CONCURRENCY`). */
+  bulkImages: number;
+  bulkLiveSamples: number;
+  bulkConcurrency: number;
+  /** Faults section: Kodak images before the RSS reading (`BENCH_RSS_IMAGES`), allocator (`BENCH_ALLOCATOR`). */
+  rssImages: number;
+  allocator: string;
+  /** `KAFKA_SESSION_TIMEOUT_MS` for the faults section's processors, when set (to compare). */
+  kafkaSessionTimeoutMs: string | undefined;
+}
+
+/** `core`: processor and API against their ceilings; `live`; `bulk`; `faults`: kill stall and RSS. */
+export const BENCH_SECTIONS = ['core', 'live', 'bulk', 'faults'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+const ALIASES: Record<string, BenchSection> = { api: 'core', processor: 'core', rss: 'faults' };
+
+/** `--only a,b` (argv) wins over `BENCH_SECTIONS`; `api` and `processor` name `core`. */
+export function parseSections(spec: string | undefined): ReadonlySet<BenchSection> {
+  if (spec === undefined || spec.trim() === '' || spec.trim() === 'all') {
+    return new Set(BENCH_SECTIONS);
+  }
+  const picked = new Set<BenchSection>();
+  for (const raw of spec.split(',')) {
+    const name = raw.trim();
+    if (name === '') continue;
+    const section = ALIASES[name] ?? BENCH_SECTIONS.find((s) => s === name);
+    if (section === undefined) {
+      throw new Error(`unknown bench section ${name}: pick from ${BENCH_SECTIONS.join(', ')}`);
+    }
+    picked.add(section);
+  }
+  return picked;
+}
+
+function onlyArg(argv: readonly string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return undefined;
+  const arg = argv[i] as string;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[i + 1];
 }
 
 /** Takes the services from the environment, or from `infra/local/up` when DATABASE_URL is unset. */
-export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+export function loadBenchConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): BenchConfig {
+  // First, so a wrong name fails before anything starts.
+  const sections = parseSections(onlyArg(argv) ?? env.BENCH_SECTIONS);
   let serviceEnv = env;
   if (!env.DATABASE_URL) {
     log('DATABASE_URL unset: running infra/local/up');
@@ -44,5 +93,14 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     apiSeconds: Number(env.BENCH_API_SECONDS ?? 8),
     outFile: env.BENCH_OUT ?? join(repoRoot(), 'bench-results.json'),
     path: env.PATH,
+    sections,
+    liveSamples: Number(env.BENCH_LIVE_SAMPLES ?? 40),
+    liveMaxSubscribers: Number(env.BENCH_LIVE_MAX_SUBSCRIBERS ?? 10_000),
+    bulkImages: Number(env.BENCH_BULK_IMAGES ?? 96),
+    bulkLiveSamples: Number(env.BENCH_BULK_LIVE_SAMPLES ?? 10),
+    bulkConcurrency: Number(env.BULK_CONCURRENCY ?? 2),
+    rssImages: Number(env.BENCH_RSS_IMAGES ?? 2000),
+    allocator: env.BENCH_ALLOCATOR ?? 'jemalloc',
+    kafkaSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
   };
 }

@@ -1,40 +1,61 @@
 import type { Load } from './sections/api.js';
+import type { BulkKeys } from './sections/bulk.js';
+import type { LiveKeys } from './sections/live.js';
 
+/** The `core` section's processor keys. */
+export interface ProcessorKeys {
+  concurrency: number;
+  rawImagesPerSecond: number;
+  endToEndImagesPerSecond: number;
+  efficiency: number;
+  rawMsPerImage: number;
+  msPerImageByFormat: Record<string, number>;
+  cpuEfficiency: number;
+  rawCpuMsPerImage: number;
+  cpuMsPerImage: Record<string, number>;
+}
+
+/** The `core` section's API keys. */
+export type ApiKeys = Record<
+  'ceiling' | 'restCached' | 'trpcCached' | 'restUncached' | 'trpcUncached',
+  Load
+> &
+  Record<`${'rest' | 'trpc'}${'Cached' | 'Uncached'}Ratio`, number> &
+  Record<'redisCeiling', Load> &
+  Record<`${'rest' | 'trpc'}Cached${'Redis' | 'Cpu' | 'RedisCpu'}Ratio`, number | undefined> & {
+    tailAt100: Record<string, { p50: number; p99: number; p99OverP50: number }>;
+    restCachedAllCoresRps: number;
+    workers: number;
+  };
+
+/** bench-results.json: each section's keys are present when the section ran. */
 export interface BenchResults {
   date: string;
   machine: { cpu: string; cores: number; node: string; sharp: string; libvips: string };
-  processor: {
-    concurrency: number;
-    rawImagesPerSecond: number;
-    endToEndImagesPerSecond: number;
-    efficiency: number;
-    rawMsPerImage: number;
-    msPerImageByFormat: Record<string, number>;
-    cpuEfficiency: number;
-    rawCpuMsPerImage: number;
-    cpuMsPerImage: Record<string, number>;
-  };
-  api: Record<'ceiling' | 'restCached' | 'trpcCached' | 'restUncached' | 'trpcUncached', Load> &
-    Record<`${'rest' | 'trpc'}${'Cached' | 'Uncached'}Ratio`, number> &
-    Record<'redisCeiling', Load> &
-    Record<`${'rest' | 'trpc'}Cached${'Redis' | 'Cpu' | 'RedisCpu'}Ratio`, number | undefined> & {
-      tailAt100: Record<string, { p50: number; p99: number; p99OverP50: number }>;
-      restCachedAllCoresRps: number;
-      workers: number;
-    };
-  latency: { createToReadyP50Ms: number; createToReadyP95Ms: number };
-  rss: { apiMb: number; processorMb: number };
+  sections: string[];
+  /** `core` keys, plus `killStallMs` from `faults`. */
+  processor?: Partial<ProcessorKeys> & { killStallMs?: number };
+  api?: ApiKeys;
+  latency?: { createToReadyP50Ms: number; createToReadyP95Ms: number };
+  /** `apiMb`, `processorMb` from `core`; `processorAfter2000Mb` from `faults`. */
+  rss?: { apiMb?: number; processorMb?: number; processorAfter2000Mb?: number };
+  live?: LiveKeys;
+  bulk?: BulkKeys;
   wallSeconds: number;
 }
 
 const round0 = (n: number) => Math.round(n);
 
-/** The table printed on stdout, then one line about the machine. */
-export function formatReport(results: BenchResults): string {
-  const { processor, api } = results;
+type Row = (string | number)[];
+
+function coreRows(
+  processor: ProcessorKeys,
+  api: ApiKeys,
+  latency: NonNullable<BenchResults['latency']>,
+  rss: NonNullable<BenchResults['rss']>,
+): Row[] {
   const reads = ['restCached', 'trpcCached', 'restUncached', 'trpcUncached'] as const;
-  const rows: (string | number)[][] = [
-    ['figure', 'value', 'ceiling', 'ratio'],
+  return [
     [
       'processor images/s (Kodak, e2e)',
       processor.endToEndImagesPerSecond,
@@ -99,12 +120,69 @@ export function formatReport(results: BenchResults): string {
     ],
     [
       'create->ready p50 / p95 ms',
-      `${results.latency.createToReadyP50Ms} / ${results.latency.createToReadyP95Ms}`,
+      `${latency.createToReadyP50Ms} / ${latency.createToReadyP95Ms}`,
       '',
       '',
     ],
-    ['peak RSS api / processor MiB', `${results.rss.apiMb} / ${results.rss.processorMb}`, '', ''],
+    ['peak RSS api / processor MiB', `${rss.apiMb} / ${rss.processorMb}`, '', ''],
   ];
+}
+
+function liveRows(live: LiveKeys): Row[] {
+  return [
+    [
+      'live notify p50 / p95 ms (commit -> subscriber)',
+      `${live.notifyP50Ms} / ${live.notifyP95Ms}`,
+      '',
+      '',
+    ],
+    [
+      `live idle subscriptions within 100 MB (${live.subscribersStoppedBy})`,
+      live.subscribers,
+      '',
+      '',
+    ],
+  ];
+}
+
+function bulkRows(bulk: BulkKeys): Row[] {
+  return [
+    [
+      'bulk images/s (cold run)',
+      bulk.imagesPerSec,
+      bulk.ceilingImagesPerSec,
+      bulk.imagesPerSecRatio,
+    ],
+    [
+      'bulk: live create->ready p95 ms, during / idle',
+      bulk.liveP95DuringMs,
+      bulk.liveP95IdleMs,
+      bulk.liveP95DuringOverIdle,
+    ],
+    [
+      'bulk re-run images/s (rendition hits), speedup',
+      bulk.rerunImagesPerSec,
+      bulk.imagesPerSec,
+      bulk.dedupeSpeedup,
+    ],
+  ];
+}
+
+/** The table printed on stdout (rows of the sections that ran), then one line about the machine. */
+export function formatReport(results: BenchResults): string {
+  const { processor, api, latency, rss, live, bulk } = results;
+  const rows: Row[] = [['figure', 'value', 'ceiling', 'ratio']];
+  if (processor !== undefined && api !== undefined && latency !== undefined && rss !== undefined) {
+    rows.push(...coreRows(processor as ProcessorKeys, api, latency, rss));
+  }
+  if (live !== undefined) rows.push(...liveRows(live));
+  if (bulk !== undefined) rows.push(...bulkRows(bulk));
+  if (processor?.killStallMs !== undefined) {
+    rows.push(['processor kill -9 stall ms (one of two members)', processor.killStallMs, '', '']);
+  }
+  if (rss?.processorAfter2000Mb !== undefined) {
+    rows.push(['processor RSS MiB after the RSS run', rss.processorAfter2000Mb, '', '']);
+  }
   const header = rows[0] as (string | number)[];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   const table = rows.map(

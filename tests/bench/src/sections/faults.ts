@@ -1,0 +1,145 @@
+// Processor faults and memory: how much longer a batch takes when one of two group members is
+// killed (-9) as it is produced, and the processor's RSS after BENCH_RSS_IMAGES Kodak images with
+// the allocator the images ship (jemalloc).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import sharp from 'sharp';
+import type { BenchConfig } from '../config.js';
+import type { KodakImage } from '../kodak.js';
+import { log, sleep } from '../log.js';
+import { callApi, rssMb, type StartedService, startWorld } from '../world.js';
+
+export interface FaultKeys {
+  processor: { killStallMs: number };
+  rss: { processorAfter2000Mb: number };
+}
+
+/** The allocator settings the processor's image and infra start use (see its Dockerfile). */
+const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+function allocatorEnv(kind: string): NodeJS.ProcessEnv {
+  if (kind === 'glibc') return {};
+  if (kind === 'arena2') return { MALLOC_ARENA_MAX: '2' };
+  if (kind === 'jemalloc') {
+    if (!existsSync(JEMALLOC)) {
+      throw new Error(`${JEMALLOC} is missing: apt-get install libjemalloc2`);
+    }
+    return { LD_PRELOAD: JEMALLOC };
+  }
+  throw new Error(`unknown BENCH_ALLOCATOR ${kind}`);
+}
+
+export async function faultsSection(
+  config: BenchConfig,
+  kodak: readonly KodakImage[],
+): Promise<FaultKeys> {
+  const processorEnv = {
+    PROCESSOR_CONCURRENCY: '2',
+    ...(config.kafkaSessionTimeoutMs === undefined
+      ? {}
+      : { KAFKA_SESSION_TIMEOUT_MS: config.kafkaSessionTimeoutMs }),
+    ...allocatorEnv(config.allocator),
+  };
+  // A small photo-like image for the stall batches (processing time stays far below the stall).
+  const small = await sharp({
+    create: { width: 320, height: 240, channels: 3, background: { r: 90, g: 140, b: 200 } },
+  })
+    .png()
+    .toBuffer();
+  const world = await startWorld(config, 'faults', (req) => {
+    const path = (req.url ?? '').split('?')[0];
+    return path === '/small.png' ? small : kodak.find((k) => `/${k.name}` === path)?.bytes;
+  });
+  try {
+    const api = await world.startApi('api', { OUTBOX_POLL_INTERVAL_MS: '100' });
+    const token = await world.token('bench-faults');
+    const create = (urls: string[]) =>
+      callApi<{ id: string }>(api.url, 'POST', '/products', token, {
+        name: `Faults ${randomUUID()}`,
+        price: { amountMinor: 1999, currency: 'EUR' },
+        imageUrls: urls,
+      });
+    const waitAllDone = async (productIds: string[], expected: number) => {
+      for (;;) {
+        const row = await world.db
+          .selectFrom('product_images')
+          .select((eb) => [eb.fn.countAll().as('n')])
+          .where('product_id', 'in', productIds)
+          .where('status', 'in', ['ready', 'failed'])
+          .executeTakeFirstOrThrow();
+        if (Number(row.n) >= expected) return;
+        await sleep(50);
+      }
+    };
+    /** Creates `count` one-image products (spread over the partitions) and times them to done. */
+    const smallBatch = async (count: number) => {
+      const t0 = performance.now();
+      const products = await Promise.all(
+        Array.from({ length: count }, () => create([`${world.imageBase}/small.png`])),
+      );
+      await waitAllDone(
+        products.map((p) => p.id),
+        count,
+      );
+      return performance.now() - t0;
+    };
+
+    // 1. a member killed (-9)
+    const group = `${world.runId}-processors`;
+    const survivor = await world.startProcessor('processor 1', {
+      ...processorEnv,
+      KAFKA_GROUP_ID: group,
+    });
+    const victim = await world.startProcessor('processor 2', {
+      ...processorEnv,
+      KAFKA_GROUP_ID: group,
+    });
+    log('faults: stall, warming up two members of one group');
+    await smallBatch(24);
+    await sleep(2_000);
+    const baselineMs = await smallBatch(24);
+    log(`faults: 24 jobs with both members alive: ${Math.round(baselineMs)} ms`);
+    victim.kill('SIGKILL');
+    const killedMs = await smallBatch(24);
+    log(`faults: 24 jobs produced as one member is killed: ${Math.round(killedMs)} ms`);
+    const killStallMs = Math.max(0, killedMs - baselineMs);
+
+    // 2. resident memory
+    survivor.kill('SIGTERM');
+    const processor: StartedService = await world.startProcessor('processor (memory)', {
+      ...processorEnv,
+      KAFKA_GROUP_ID: `${world.runId}-memory`,
+    });
+    const pid = processor.child.pid as number;
+    const perProduct = 20;
+    log(
+      `faults: memory, ${config.rssImages} Kodak images (allocator ${config.allocator}), rss at start ${Math.round(rssMb(pid))} MiB`,
+    );
+    let done = 0;
+    const t0 = performance.now();
+    while (done < config.rssImages) {
+      // Bounded waves keep the backlog (and so the queue's memory) like a steady load.
+      const wave = Math.min(200, config.rssImages - done);
+      const ids: string[] = [];
+      for (let i = 0; i < wave; i += perProduct) {
+        const n = Math.min(perProduct, wave - i);
+        const urls = Array.from(
+          { length: n },
+          (_, k) =>
+            `${world.imageBase}/${(kodak[(done + i + k) % kodak.length] as KodakImage).name}?${randomUUID()}`,
+        );
+        ids.push((await create(urls)).id);
+      }
+      await waitAllDone(ids, wave);
+      done += wave;
+      log(
+        `faults: ${done} images, rss ${Math.round(rssMb(pid))} MiB, ${(done / ((performance.now() - t0) / 1000)).toFixed(2)} images/s`,
+      );
+    }
+    return {
+      processor: { killStallMs: Math.round(killStallMs) },
+      rss: { processorAfter2000Mb: Math.round(rssMb(pid)) },
+    };
+  } finally {
+    await world.stop();
+  }
+}
