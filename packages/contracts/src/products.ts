@@ -96,6 +96,10 @@ export const imageVariantSchema = z.object({
   bytes: z.number().int().nonnegative(),
   key: z.string(),
   url: z.string(),
+  /** Encoder quality (1-100) used; absent on variants recorded before it was. */
+  quality: z.number().int().min(1).max(100).optional(),
+  /** SSIMULACRA2 score (100 = identical, 70 = high quality) at this width; only when searched. */
+  score: z.number().max(100).optional(),
 });
 export type ImageVariant = z.infer<typeof imageVariantSchema>;
 

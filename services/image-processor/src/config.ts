@@ -46,6 +46,9 @@ export const envSchema = z.object({
   WEBP_EFFORT: envInt(0).max(6).optional(),
   AVIF_QUALITY: envInt(1).max(100).optional(),
   AVIF_EFFORT: envInt(0).max(9).optional(),
+  // Unset: fixed qualities. Set: each image's WebP and AVIF quality is searched (at most a few
+  // encodes per format) to reach this SSIMULACRA2 score; pair it with a new VARIANT_PROFILE_VERSION.
+  QUALITY_TARGET: z.coerce.number().min(1).max(99).optional(),
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(30_000),
 });
 
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
           webp: { quality: e.WEBP_QUALITY, effort: e.WEBP_EFFORT },
           avif: { quality: e.AVIF_QUALITY, effort: e.AVIF_EFFORT },
         },
+        qualityTarget: e.QUALITY_TARGET,
       },
     },
     fetch: {

@@ -8,3 +8,11 @@ export {
   type VariantProfile,
 } from './pipeline/image-pipeline.js';
 export { resolveProfile } from './pipeline/profile.js';
+export {
+  DEFAULT_TARGET_SCORE,
+  SEARCH_AVIF,
+  SEARCH_WEBP,
+  withTargetScore,
+} from './quality/default-settings.js';
+export { type RgbImage, Ssimulacra2Reference } from './quality/ssimulacra2.js';
+export type { EncoderSettings } from './quality/variant-qualities.js';

@@ -21,8 +21,21 @@ describe('loadConfig', () => {
     expect(profile.avif).toEqual({ quality: DEFAULT_PROFILE.avif.quality, effort: 6 });
   });
 
+  it('keeps fixed qualities without QUALITY_TARGET, and searches to it when set', () => {
+    const profile = (env: NodeJS.ProcessEnv) => resolveProfile(loadConfig(env).images.profile);
+    const fixed = profile({ WEBP_QUALITY: '80' });
+    expect(fixed.webp).toEqual({ quality: 80, effort: DEFAULT_PROFILE.webp.effort });
+    expect(fixed.avif.target).toBeUndefined();
+    const searched = profile({ QUALITY_TARGET: '72.5', AVIF_EFFORT: '0' });
+    expect(searched.version).toBe('v1');
+    expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 5 });
+    expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 5 } });
+  });
+
   it.each([
     ['VARIANT_FORMATS', 'webp,jpeg'],
+    ['QUALITY_TARGET', 'high'],
+    ['QUALITY_TARGET', '100'],
     ['VARIANT_WIDTHS', '320,abc'],
     ['VARIANT_PROFILE_VERSION', 'V 1'],
     ['S3_PUBLIC_READ_ACL', 'maybe'],

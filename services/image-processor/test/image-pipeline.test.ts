@@ -19,6 +19,12 @@ import {
   type VariantProfile,
   variantWidths,
 } from '../src/pipeline/image-pipeline.js';
+import {
+  DEFAULT_TARGET_SCORE,
+  SEARCH_AVIF,
+  SEARCH_WEBP,
+  withTargetScore,
+} from '../src/quality/default-settings.js';
 
 type Rgb = readonly [number, number, number];
 const RED: Rgb = [220, 30, 30];
@@ -27,6 +33,11 @@ const BLUE: Rgb = [30, 30, 220];
 const YELLOW: Rgb = [230, 220, 40];
 
 const WEBP_ONLY: VariantProfile = { ...DEFAULT_PROFILE, formats: ['webp'] };
+const SEARCHED_PROFILE: VariantProfile = {
+  ...DEFAULT_PROFILE,
+  webp: withTargetScore(SEARCH_WEBP, DEFAULT_TARGET_SCORE, {}),
+  avif: withTargetScore(SEARCH_AVIF, DEFAULT_TARGET_SCORE, {}),
+};
 
 /** A W x H RGB image whose quadrants are red, green (top) and blue, yellow (bottom). */
 function quadrants(width: number, height: number): (x: number, y: number) => Rgb {
@@ -477,10 +488,13 @@ describe('processImage', () => {
     expect(thumbHashToApproximateAspectRatio(hash)).toBeCloseTo(2, 0);
   });
 
-  it('produces identical bytes for the same input twice', async () => {
+  it.each([
+    ['fixed qualities', DEFAULT_PROFILE],
+    ['a quality target (searched per image)', SEARCHED_PROFILE],
+  ])('produces identical bytes for the same input twice, with %s', async (_, profile) => {
     const input = await orientedJpeg(6, 700, 500);
-    const first = await processImage(input, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS);
-    const second = await processImage(input, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS);
+    const first = await processImage(input, profile, DEFAULT_DECODE_LIMITS);
+    const second = await processImage(input, profile, DEFAULT_DECODE_LIMITS);
     expect(second.placeholder).toBe(first.placeholder);
     expect(second.variants).toHaveLength(first.variants.length);
     first.variants.forEach((variant, i) => {

@@ -102,6 +102,9 @@ describe('image processor: valid images through Kafka, S3, PostgreSQL and Redis'
         expect(object.contentType).toBe(`image/${variant.format}`);
         expect(object.cacheControl).toBe('public, max-age=31536000, immutable');
         expect(object.body.length).toBe(variant.bytes);
+        // Without QUALITY_TARGET: the fixed quality is recorded, and no score.
+        expect(variant.quality).toBe(variant.format === 'webp' ? 75 : 50);
+        expect(variant.score).toBeUndefined();
         const meta = await sharp(object.body).metadata();
         expect(meta.format).toBe(variant.format === 'avif' ? 'heif' : 'webp');
         expect([meta.width, meta.height]).toEqual([variant.width, variant.height]);

@@ -104,3 +104,24 @@ export function loadBenchConfig(
     kafkaSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
   };
 }
+
+/** What `npm run bench:quality` reads from its environment (it needs no service). */
+export interface QualityBenchConfig {
+  kodakDir: string;
+  /** Image name prefixes to run (`BENCH_QUALITY_IMAGES`, e.g. `kodim01,kodim13`); all when unset. */
+  only: string[] | undefined;
+  /** The search's target for both formats (`QUALITY_TARGET`); each format's own when unset. */
+  target: number | undefined;
+  /** Where the JSON goes (`BENCH_QUALITY_OUT`, default `<repo>/bench-quality-results.json`). */
+  outFile: string;
+}
+
+export function loadQualityBenchConfig(env: NodeJS.ProcessEnv = process.env): QualityBenchConfig {
+  const only = env.BENCH_QUALITY_IMAGES?.split(',').filter((name) => name !== '');
+  return {
+    kodakDir: join(imageFixturesDir(), 'kodak'),
+    only: only === undefined || only.length === 0 ? undefined : only,
+    target: env.QUALITY_TARGET ? Number(env.QUALITY_TARGET) : undefined,
+    outFile: env.BENCH_QUALITY_OUT ?? join(repoRoot(), 'bench-quality-results.json'),
+  };
+}

@@ -7,6 +7,13 @@ import {
 } from '@zocket/contracts';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
+import type { RgbImage } from '../quality/ssimulacra2.js';
+import {
+  type EncodedVariant,
+  type EncoderSettings,
+  VariantQualities,
+} from '../quality/variant-qualities.js';
+import { VariantScorer } from '../quality/variant-scorer.js';
 
 export type { SourceFormat };
 export type VariantFormat = ImageFormat;
@@ -18,8 +25,9 @@ export interface VariantProfile {
   /** The source width capped at this is always a variant too. */
   maxWidth: number;
   formats: VariantFormat[];
-  webp: { quality: number; effort: number };
-  avif: { quality: number; effort: number };
+  /** Fixed settings, or with `target` a quality searched per image (see quality/). */
+  webp: EncoderSettings;
+  avif: EncoderSettings;
 }
 
 /**
@@ -31,6 +39,8 @@ export interface VariantProfile {
  * - WebP q75: effort 2 18 ms / 53.0 KiB / 34.7 dB; effort 4 42 ms / 51.4 KiB / 35.0 dB;
  *   effort 6 100 ms / 48.6 KiB / 34.8 dB. Effort 4 (the libwebp default) is cheap beside AVIF;
  *   q75 is the usual photo setting (q80 costs +22% bytes for +1.3 dB).
+ * These fixed qualities stay the default; QUALITY_TARGET turns on a per-image quality search
+ * (quality/default-settings.ts), which must come with a new profile version.
  */
 export const DEFAULT_PROFILE: VariantProfile = {
   version: 'v1',
@@ -56,6 +66,10 @@ export interface VariantOutput {
   bytes: number;
   contentType: string;
   data: Buffer;
+  /** The encoder quality used (searched per image when the profile has a target). */
+  quality: number;
+  /** SSIMULACRA2 of this variant against its source pixels, when the quality was searched. */
+  score?: number;
 }
 
 export interface ProcessedImage {
@@ -140,7 +154,8 @@ export function fitWidth(width: number, height: number, maxSide: number): number
 
 /**
  * Decodes an untrusted source once and encodes the profile's variants. Output bytes are identical
- * for identical input, profile and sharp.concurrency(); AVIF bytes change with the thread count
+ * for identical input, profile and sharp.concurrency(), with or without a quality search (it is
+ * bounded by a number of encodes, never by time); AVIF bytes change with the thread count
  * (libaom splits work by threads), so instances writing the same S3 keys should share a setting.
  * Refuses what is not a supported image (ImageError) before a decoder that would accept it (SVG)
  * ever sees the bytes.
@@ -205,17 +220,22 @@ export async function processImage(
   }
 
   const placeholder = await makePlaceholder(fromBase());
+  const widths = variantWidths(widest, profile);
+  const resized = (width: number) => fromBase().resize({ width, withoutEnlargement: true });
+  const qualities = new VariantQualities(profile, widths, {
+    encode: (format, width, settings, quality) =>
+      encode(encoder(resized(width), format, settings, quality), sniffed, format),
+    scorer: new VariantScorer(
+      (width) => rgbPixels(resized(width)),
+      (data) => rgbPixels(sharp(data)),
+    ),
+  });
   const variants: VariantOutput[] = [];
   // Sequential on purpose: one image never holds more than one encoder's buffers, and parallelism
   // is chosen by the caller (jobs in flight x sharp.concurrency()).
-  for (const width of variantWidths(widest, profile)) {
+  for (const width of widths) {
     for (const format of profile.formats) {
-      const resized = fromBase().resize({ width, withoutEnlargement: true });
-      const encoded =
-        format === 'webp'
-          ? resized.webp({ quality: profile.webp.quality, effort: profile.webp.effort })
-          : resized.avif({ quality: profile.avif.quality, effort: profile.avif.effort });
-      const { data, info } = await encode(encoded, sniffed, format);
+      const { data, info, quality, score }: EncodedVariant = await qualities.variant(format, width);
       variants.push({
         format,
         width: info.width,
@@ -223,6 +243,8 @@ export async function processImage(
         bytes: data.length,
         contentType: CONTENT_TYPE_BY_FORMAT[format],
         data,
+        quality,
+        ...(score === undefined ? {} : { score: Math.round(score * 100) / 100 }),
       });
     }
   }
@@ -286,6 +308,23 @@ async function decode(pipeline: Sharp, sniffed: SourceFormat) {
   } catch (error) {
     throw translateSharpError(error, sniffed);
   }
+}
+
+function encoder(
+  image: Sharp,
+  format: VariantFormat,
+  settings: EncoderSettings,
+  quality: number,
+): Sharp {
+  const { effort, chromaSubsampling, smartSubsample } = settings;
+  return format === 'webp'
+    ? image.webp({ quality, effort, ...(smartSubsample && { smartSubsample }) })
+    : image.avif({ quality, effort, ...(chromaSubsampling && { chromaSubsampling }) });
+}
+
+async function rgbPixels(image: Sharp): Promise<RgbImage> {
+  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
 async function encode(pipeline: Sharp, sniffed: SourceFormat, format: VariantFormat) {

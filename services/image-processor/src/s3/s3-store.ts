@@ -77,6 +77,8 @@ export async function putVariants(
         bytes: variant.bytes,
         key,
         url: `${config.publicBaseUrl}/${key}`,
+        quality: variant.quality,
+        ...(variant.score === undefined ? {} : { score: variant.score }),
       };
     }),
   );

@@ -1,0 +1,119 @@
+import type { ImageFormat } from '@zocket/contracts';
+import { type QualityTarget, searchQuality } from './quality-search.js';
+import type { VariantScorer } from './variant-scorer.js';
+
+/** One format's encoder settings in a profile. */
+export interface EncoderSettings {
+  /** The quality used when there is no target (and the fallback when an image cannot be scored). */
+  quality: number;
+  effort: number;
+  /** AVIF only (WebP is always 4:2:0). */
+  chromaSubsampling?: '4:2:0' | '4:4:4';
+  /** WebP only: sharp's "sharp YUV" RGB to YUV conversion, which keeps colour edges crisper. */
+  smartSubsample?: boolean;
+  /** When set, the quality is searched per image to reach `target.score`. */
+  target?: FormatTarget;
+}
+
+export interface FormatTarget extends QualityTarget {
+  /** The search encodes the widest variant no wider than this, and reuses its quality for all. */
+  searchMaxWidth: number;
+}
+
+export interface Encoded {
+  data: Buffer;
+  info: { width: number; height: number };
+}
+
+export interface EncodedVariant extends Encoded {
+  quality: number;
+  /** SSIMULACRA2 against the variant's own source pixels; only with a target, up to searchMaxWidth. */
+  score?: number;
+}
+
+export interface VariantQualityDeps {
+  encode(
+    format: ImageFormat,
+    width: number,
+    settings: EncoderSettings,
+    quality: number,
+  ): Promise<Encoded>;
+  scorer: VariantScorer;
+}
+
+interface Plan {
+  quality: number;
+  /** The search's own encode of the reference width, used as that variant. */
+  reuse?: { width: number; encoded: Encoded; score: number };
+}
+
+/** The widest variant not wider than `max` (the narrowest when all are wider). */
+export function referenceWidth(widths: readonly number[], max: number): number | undefined {
+  const fitting = widths.filter((w) => w <= max);
+  return fitting.length > 0
+    ? Math.max(...fitting)
+    : widths.length > 0
+      ? Math.min(...widths)
+      : undefined;
+}
+
+/**
+ * Encodes the variants of one image: each format at its fixed quality, or, with a target, at the
+ * quality searched once on the reference width. Scores are recorded where the search could
+ * measure them.
+ */
+export class VariantQualities {
+  private readonly plans = new Map<ImageFormat, Promise<Plan>>();
+
+  constructor(
+    private readonly settings: Record<ImageFormat, EncoderSettings>,
+    private readonly widths: readonly number[],
+    private readonly deps: VariantQualityDeps,
+  ) {}
+
+  async variant(format: ImageFormat, width: number): Promise<EncodedVariant> {
+    const settings = this.settings[format];
+    const plan = await this.plan(format);
+    if (plan.reuse?.width === width) {
+      return { ...plan.reuse.encoded, quality: plan.quality, score: plan.reuse.score };
+    }
+    const encoded = await this.deps.encode(format, width, settings, plan.quality);
+    const target = settings.target;
+    if (target === undefined || width > target.searchMaxWidth)
+      return { ...encoded, quality: plan.quality };
+    const score = await this.deps.scorer.score(width, encoded.data);
+    return score === undefined
+      ? { ...encoded, quality: plan.quality }
+      : { ...encoded, quality: plan.quality, score };
+  }
+
+  private plan(format: ImageFormat): Promise<Plan> {
+    let plan = this.plans.get(format);
+    if (plan === undefined) {
+      plan = this.search(format);
+      this.plans.set(format, plan);
+    }
+    return plan;
+  }
+
+  private async search(format: ImageFormat): Promise<Plan> {
+    const settings = this.settings[format];
+    const target = settings.target;
+    const width = target && referenceWidth(this.widths, target.searchMaxWidth);
+    // Without a target, or too small to score (under 8 px on a side): the fixed quality.
+    if (target === undefined || width === undefined || !(await this.deps.scorer.scorable(width))) {
+      return { quality: settings.quality };
+    }
+    const result = await searchQuality(target, {
+      measure: async (quality) => {
+        const encoded = await this.deps.encode(format, width, settings, quality);
+        const score = (await this.deps.scorer.score(width, encoded.data)) as number;
+        return { score, output: encoded };
+      },
+    });
+    return {
+      quality: result.best.quality,
+      reuse: { width, encoded: result.best.output, score: result.best.score },
+    };
+  }
+}

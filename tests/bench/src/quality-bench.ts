@@ -1,0 +1,290 @@
+/**
+ * `npm run bench:quality`: bytes and SSIMULACRA2 of the quality-searched profile's (QUALITY_TARGET)
+ * full-size variants of the Kodak set ($IMAGE_FIXTURES/kodak, 24 PNGs 768x512) next to fixed-quality baselines (WebP q79,
+ * AVIF q63 4:2:0: imgproxy's defaults), one image in flight, one libvips thread. Prints a table
+ * and the worst three images per format, and writes BENCH_QUALITY_OUT
+ * (default bench-quality-results.json): quality.<format>.bytesRatio (profile / baseline),
+ * quality.<format>.minScore and quality.<format>.baselineMinScore, among others.
+ * The search's target is QUALITY_TARGET when set, else 70 for WebP and 71.5 for AVIF (the
+ * q63 4:2:0 baseline's worst Kodak score); BENCH_QUALITY_IMAGES=kodim01,kodim02 runs a subset.
+ * `--explore` also runs the search with other AVIF settings (chroma subsampling, effort).
+ * A standalone entry point, so it reads the environment itself.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_DECODE_LIMITS,
+  DEFAULT_PROFILE,
+  type EncoderSettings,
+  processImage,
+  SEARCH_AVIF,
+  SEARCH_WEBP,
+  Ssimulacra2Reference,
+  type VariantFormat,
+  type VariantProfile,
+  withTargetScore,
+} from '@zocket/image-processor';
+import sharp, { type Sharp } from 'sharp';
+import { loadQualityBenchConfig } from './config.js';
+
+const SEARCH: Record<VariantFormat, EncoderSettings> = { webp: SEARCH_WEBP, avif: SEARCH_AVIF };
+
+interface Row {
+  image: string;
+  bytes: number;
+  score: number;
+  quality: number;
+  /** The whole per-image cost: decode, search (encodes + scores) and the variant. */
+  ms: number;
+}
+
+interface Summary {
+  label: string;
+  meanBytes: number;
+  meanScore: number;
+  minScore: number;
+  meanMs: number;
+  meanQuality: number;
+  rows: Row[];
+}
+
+const BASELINES: Record<VariantFormat, EncoderSettings> = {
+  webp: { quality: 79, effort: 4 },
+  avif: { quality: 63, effort: SEARCH_AVIF.effort, chromaSubsampling: '4:2:0' },
+};
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function summarize(label: string, rows: Row[]): Summary {
+  return {
+    label,
+    meanBytes: mean(rows.map((r) => r.bytes)),
+    meanScore: mean(rows.map((r) => r.score)),
+    minScore: Math.min(...rows.map((r) => r.score)),
+    meanMs: mean(rows.map((r) => r.ms)),
+    meanQuality: mean(rows.map((r) => r.quality)),
+    rows,
+  };
+}
+
+async function rgb(image: Sharp) {
+  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** One fixed encode per image, scored independently of the pipeline. */
+async function baseline(
+  format: VariantFormat,
+  settings: EncoderSettings,
+  images: [string, Buffer][],
+): Promise<Summary> {
+  const rows: Row[] = [];
+  for (const [name, input] of images) {
+    const reference = new Ssimulacra2Reference(await rgb(sharp(input)));
+    const started = performance.now();
+    const data =
+      format === 'webp'
+        ? await sharp(input).webp({ quality: settings.quality, effort: settings.effort }).toBuffer()
+        : await sharp(input)
+            .avif({
+              quality: settings.quality,
+              effort: settings.effort,
+              chromaSubsampling: settings.chromaSubsampling ?? '4:4:4',
+            })
+            .toBuffer();
+    const ms = performance.now() - started;
+    const score = reference.score(await rgb(sharp(data)));
+    rows.push({ image: name, bytes: data.length, score, quality: settings.quality, ms });
+  }
+  const s = settings;
+  const label = `${format} q${s.quality} e${s.effort}${s.chromaSubsampling ? ` ${s.chromaSubsampling}` : ''} (fixed)`;
+  return summarize(label, rows);
+}
+
+/** The pipeline with `settings` for `format`, full-size variant only; its recorded score is checked. */
+async function profileRun(
+  format: VariantFormat,
+  settings: EncoderSettings,
+  images: [string, Buffer][],
+  label: string,
+): Promise<Summary & { finalEncodeMs: number }> {
+  const profile: VariantProfile = {
+    ...DEFAULT_PROFILE,
+    widths: [],
+    formats: [format],
+    [format]: settings,
+  };
+  const rows: Row[] = [];
+  const finalMs: number[] = [];
+  for (const [name, input] of images) {
+    const started = performance.now();
+    const result = await processImage(input, profile, DEFAULT_DECODE_LIMITS);
+    const ms = performance.now() - started;
+    const variant = result.variants[0];
+    if (variant === undefined) throw new Error(`${name}: no variant`);
+    // The score in the variant's metadata must be the one an independent measurement finds.
+    const score = new Ssimulacra2Reference(await rgb(sharp(input))).score(
+      await rgb(sharp(variant.data)),
+    );
+    if (variant.score !== undefined && Math.abs(variant.score - score) > 0.01) {
+      throw new Error(`${name}: recorded score ${variant.score} but measured ${score}`);
+    }
+    // The cost of encoding the chosen quality once, as a fixed-quality profile would.
+    const encodeStarted = performance.now();
+    if (format === 'webp') {
+      await sharp(input)
+        .webp({
+          quality: variant.quality,
+          effort: settings.effort,
+          smartSubsample: settings.smartSubsample ?? false,
+        })
+        .toBuffer();
+    } else {
+      await sharp(input)
+        .avif({
+          quality: variant.quality,
+          effort: settings.effort,
+          chromaSubsampling: settings.chromaSubsampling ?? '4:4:4',
+        })
+        .toBuffer();
+    }
+    finalMs.push(performance.now() - encodeStarted);
+    rows.push({ image: name, bytes: variant.bytes, score, quality: variant.quality, ms });
+  }
+  return { ...summarize(label, rows), finalEncodeMs: mean(finalMs) };
+}
+
+function printTable(summaries: (Summary & { finalEncodeMs?: number })[]): void {
+  const header = [
+    'encoding',
+    'mean KiB',
+    'score mean / min',
+    'mean q',
+    'ms/image (search)',
+    'ms/encode',
+  ];
+  const rows = summaries.map((s) => [
+    s.label,
+    round(s.meanBytes / 1024).toFixed(1),
+    `${round(s.meanScore).toFixed(1)} / ${round(s.minScore).toFixed(1)}`,
+    round(s.meanQuality).toFixed(1),
+    s.finalEncodeMs === undefined ? '' : String(Math.round(s.meanMs)),
+    String(Math.round(s.finalEncodeMs ?? s.meanMs)),
+  ]);
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+function worst(summary: Summary): string {
+  return [...summary.rows]
+    .sort((a, b) => a.score - b.score)
+    .slice(0, 3)
+    .map((r) => `${r.image} ${round(r.score)} (q${r.quality}, ${round(r.bytes / 1024)} KiB)`)
+    .join(', ');
+}
+
+async function main(): Promise<void> {
+  const config = loadQualityBenchConfig();
+  const dir = config.kodakDir;
+  if (!existsSync(dir)) throw new Error(`no Kodak images at ${dir}; set IMAGE_FIXTURES`);
+  const only = config.only;
+  const images = readdirSync(dir)
+    .filter((name) => name.endsWith('.png'))
+    .filter((name) => only === undefined || only.some((n) => name.startsWith(n)))
+    .sort()
+    .map((name): [string, Buffer] => [name.replace(/\.png$/, ''), readFileSync(join(dir, name))]);
+  const explore = process.argv.includes('--explore');
+
+  sharp.concurrency(1);
+  const started = performance.now();
+  await processImage(images[0]?.[1] as Buffer, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS); // warm-up
+  const results: Record<string, unknown> = {};
+  const quality: Record<string, unknown> = {};
+  // The processor's variable, so the bench measures the profile it would run.
+  const targetEnv = config.target;
+  for (const format of ['webp', 'avif'] as const) {
+    const search = SEARCH[format];
+    const settings = withTargetScore(search, targetEnv ?? (search.target?.score as number), {});
+    const target = settings.target;
+    const describe = (s: EncoderSettings) =>
+      `e${s.effort}${s.chromaSubsampling ? ` ${s.chromaSubsampling}` : ''}${s.smartSubsample ? ' sharp-yuv' : ''}, target ${s.target?.score ?? 'none'}`;
+    const base = await baseline(format, BASELINES[format], images);
+    const prof = await profileRun(
+      format,
+      settings,
+      images,
+      `${format} searched (${describe(settings)})`,
+    );
+    const explored: Summary[] = [];
+    if (explore) {
+      // The search aimed at the baseline's own minimum: the saving at an equal minimum score.
+      const atMin = Math.ceil(base.minScore * 10) / 10;
+      const s = withTargetScore(settings, atMin, {});
+      explored.push(await profileRun(format, s, images, `${format} search (${describe(s)})`));
+    }
+    if (explore && format === 'avif') {
+      for (const variant of [
+        { effort: settings.effort, chromaSubsampling: '4:4:4' as const },
+        { effort: Math.max(0, settings.effort - 1), chromaSubsampling: settings.chromaSubsampling },
+        { effort: settings.effort + 1, chromaSubsampling: settings.chromaSubsampling },
+      ]) {
+        const s = { ...settings, ...variant };
+        explored.push(await profileRun(format, s, images, `${format} search (${describe(s)})`));
+      }
+    }
+    console.log(`\n${format}: ${images.length} Kodak images at full size (768x512)`);
+    printTable([base, prof, ...explored]);
+    console.log(`worst three, profile:  ${worst(prof)}`);
+    console.log(`worst three, baseline: ${worst(base)}`);
+    quality[format] = {
+      bytesRatio: round(prof.meanBytes / base.meanBytes, 3),
+      minScore: round(prof.minScore, 2),
+      meanScore: round(prof.meanScore, 2),
+      meanBytes: Math.round(prof.meanBytes),
+      msPerImage: Math.round(prof.meanMs),
+      encodeMsPerImage: Math.round(prof.finalEncodeMs),
+      targetScore: target?.score ?? null,
+      baselineMinScore: round(base.minScore, 2),
+      baselineMeanScore: round(base.meanScore, 2),
+      baselineMeanBytes: Math.round(base.meanBytes),
+      baselineEncodeMsPerImage: Math.round(base.meanMs),
+      baseline: base.label,
+      worst: [...prof.rows]
+        .sort((a, b) => a.score - b.score)
+        .slice(0, 3)
+        .map((r) => ({ ...r, score: round(r.score, 2), ms: Math.round(r.ms) })),
+      ...(explored.length > 0 && {
+        explored: explored.map((e) => ({
+          label: e.label,
+          bytesRatio: round(e.meanBytes / base.meanBytes, 3),
+          meanBytes: Math.round(e.meanBytes),
+          minScore: round(e.minScore, 2),
+          msPerImage: Math.round(e.meanMs),
+        })),
+      }),
+    };
+  }
+  results.quality = quality;
+  results.images = images.length;
+  results.machine = {
+    node: process.version,
+    sharp: sharp.versions.sharp,
+    libvips: sharp.versions.vips,
+    threads: sharp.concurrency(),
+  };
+  results.date = new Date().toISOString();
+  results.wallSeconds = Math.round((performance.now() - started) / 1000);
+  console.log(
+    `\nms/image (search): decode + quality search + variant, 1 in flight; ms/encode: one encode at the chosen quality. ${results.wallSeconds} s`,
+  );
+  const out = config.outFile;
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+await main();
