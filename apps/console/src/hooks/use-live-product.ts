@@ -1,7 +1,8 @@
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ImageChange, Product } from '@zocket/contracts';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/api-context';
+import { overlayStreamed, type StreamedImages, withImage } from '../api/image-overlay';
 import { keys } from '../api/queries';
 
 /**
@@ -15,16 +16,11 @@ const POLL_MS = 2_000;
 /** Without the stream, images added elsewhere (another tab, the API) still show up this soon. */
 const IDLE_POLL_MS = 10_000;
 
-function applyChange(queryClient: QueryClient, change: ImageChange) {
-  queryClient.setQueryData<Product>(keys.product(change.productId), (product) => {
-    if (product === undefined) return product;
-    const others = product.images.filter((i) => i.id !== change.imageId);
-    const images =
-      change.image === null
-        ? others
-        : [...others, change.image].sort((a, b) => a.position - b.position);
-    return { ...product, images };
-  });
+function applyChange(queryClient: QueryClient, streamed: StreamedImages, change: ImageChange) {
+  streamed.set(change.imageId, change.image);
+  queryClient.setQueryData<Product>(keys.product(change.productId), (product) =>
+    product === undefined ? product : withImage(product, change.imageId, change.image),
+  );
 }
 
 /**
@@ -35,30 +31,40 @@ export function useLiveProduct(id: string) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [mode, setMode] = useState<LiveMode>('connecting');
+  const streamed = useRef<StreamedImages>(new Map());
 
   useEffect(() => {
     setMode('connecting');
+    streamed.current = new Map();
     // The link reconnects by itself, resuming after the last tracked event id it saw.
     const subscription = api.products.onChange.subscribe(
       { productId: id },
       {
         onConnectionStateChange: ({ state, error }) => {
           if (state === 'pending') return setMode('live');
-          if (state === 'connecting' && error !== null) setMode('reconnecting');
+          if (state !== 'connecting' || error === null) return;
+          // Refetches speak for the images until the stream sends their current state again.
+          streamed.current.clear();
+          setMode('reconnecting');
         },
         onData: ({ data }) => {
           setMode('live');
-          applyChange(queryClient, data);
+          applyChange(queryClient, streamed.current, data);
         },
-        onError: () => setMode('offline'),
+        onError: () => {
+          streamed.current.clear();
+          setMode('offline');
+        },
       },
     );
     return () => subscription.unsubscribe();
   }, [api, id, queryClient]);
 
+  const select = useCallback((product: Product) => overlayStreamed(product, streamed.current), []);
   const query = useQuery({
     queryKey: keys.product(id),
     queryFn: ({ signal }) => api.products.byId.query({ id }, { signal }),
+    select,
     refetchInterval: (q) => {
       if (mode === 'live' || mode === 'connecting') return false;
       const images = q.state.data?.images ?? [];
