@@ -1,8 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import type { BulkJob } from '@zocket/contracts';
 import { useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/api-context';
-import { describeProblem } from '../api/errors';
-import { type BulkJob, pendingApi } from '../api/pending';
 import { keys } from '../api/queries';
 
 export const TERMINAL: ReadonlySet<BulkJob['status']> = new Set([
@@ -29,28 +28,21 @@ export function useBulkProgress(initial: BulkJob) {
   useEffect(() => {
     if (!active) return;
     // The link reconnects by itself, resuming after the last tracked event id it saw.
-    let subscription: { unsubscribe(): void } | undefined;
-    subscription = pendingApi(api).bulk.onProgress.subscribe(
+    const subscription = api.bulk.onProgress.subscribe(
       { id: initial.id },
       {
-        onConnectionStateChange: ({ state, error }) => {
-          if (state === 'pending') return setStreaming(true);
-          setStreaming(false);
-          if (state === 'connecting' && error !== null && error !== undefined) {
-            if (describeProblem(error).kind === 'missing-procedure') subscription?.unsubscribe();
-          }
-        },
+        onConnectionStateChange: ({ state }) => setStreaming(state === 'pending'),
         onData: ({ data }) => queryClient.setQueryData(keys.bulkJob(data.id), data),
         onError: () => setStreaming(false),
         onComplete: () => setStreaming(false),
       },
     );
-    return () => subscription?.unsubscribe();
+    return () => subscription.unsubscribe();
   }, [api, initial.id, active, queryClient]);
 
   const query = useQuery({
     queryKey: keys.bulkJob(initial.id),
-    queryFn: ({ signal }) => pendingApi(api).bulk.get.query({ id: initial.id }, { signal }),
+    queryFn: ({ signal }) => api.bulk.get.query({ id: initial.id }, { signal }),
     initialData: initial,
     refetchInterval: (q) =>
       streaming || TERMINAL.has(q.state.data?.status ?? 'completed') ? false : 2_000,

@@ -1,70 +1,70 @@
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Product } from '@zocket/contracts';
-import { useEffect, useState } from 'react';
+import type { ImageChange, Product } from '@zocket/contracts';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '../api/api-context';
-import { describeProblem } from '../api/errors';
-import { type ImageChange, pendingApi } from '../api/pending';
+import { overlayStreamed, type StreamedImages, withImage } from '../api/image-overlay';
 import { keys } from '../api/queries';
 
-/** How the page learns about image changes: the stream, or polling while it is unavailable. */
-export type LiveMode = 'connecting' | 'live' | 'polling' | 'reconnecting';
+/**
+ * How the page learns about image changes: `live` through the stream; `reconnecting` while the
+ * link retries a lost stream by itself; `offline` once the stream failed for good (refused token,
+ * API gone). While not live the product is refetched, so nothing waits for the stream.
+ */
+export type LiveMode = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
 const POLL_MS = 2_000;
 /** Without the stream, images added elsewhere (another tab, the API) still show up this soon. */
 const IDLE_POLL_MS = 10_000;
 
-function applyChange(queryClient: QueryClient, change: ImageChange) {
-  queryClient.setQueryData<Product>(keys.product(change.productId), (product) => {
-    if (product === undefined) return product;
-    const others = product.images.filter((i) => i.id !== change.imageId);
-    const images =
-      change.image === null
-        ? others
-        : [...others, change.image].sort((a, b) => a.position - b.position);
-    return { ...product, images };
-  });
+function applyChange(queryClient: QueryClient, streamed: StreamedImages, change: ImageChange) {
+  streamed.set(change.imageId, change.image);
+  queryClient.setQueryData<Product>(keys.product(change.productId), (product) =>
+    product === undefined ? product : withImage(product, change.imageId, change.image),
+  );
 }
 
 /**
- * The product, kept current without reloading: through `products.onChange` when the API has it,
- * otherwise by refetching `byId` every 2 s while an image is pending or processing (every 10 s
- * when none is).
+ * The product, kept current without reloading through `products.onChange`; while that stream is
+ * down, by refetching `byId` every 2 s when an image is pending or processing (10 s otherwise).
  */
 export function useLiveProduct(id: string) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [mode, setMode] = useState<LiveMode>('connecting');
+  const streamed = useRef<StreamedImages>(new Map());
 
   useEffect(() => {
+    setMode('connecting');
+    streamed.current = new Map();
     // The link reconnects by itself, resuming after the last tracked event id it saw.
-    let subscription: { unsubscribe(): void } | undefined;
-    subscription = pendingApi(api).products.onChange.subscribe(
+    const subscription = api.products.onChange.subscribe(
       { productId: id },
       {
         onConnectionStateChange: ({ state, error }) => {
           if (state === 'pending') return setMode('live');
-          if (state !== 'connecting' || error === null || error === undefined) return;
-          if (describeProblem(error).kind === 'missing-procedure') {
-            subscription?.unsubscribe();
-            setMode('polling');
-          } else {
-            setMode('reconnecting');
-          }
+          if (state !== 'connecting' || error === null) return;
+          // Refetches speak for the images until the stream sends their current state again.
+          streamed.current.clear();
+          setMode('reconnecting');
         },
         onData: ({ data }) => {
           setMode('live');
-          applyChange(queryClient, data);
+          applyChange(queryClient, streamed.current, data);
         },
-        // A failure the link does not retry (refused token, bad input): poll from now on.
-        onError: () => setMode('polling'),
+        onError: () => {
+          streamed.current.clear();
+          setMode('offline');
+        },
       },
     );
-    return () => subscription?.unsubscribe();
+    return () => subscription.unsubscribe();
   }, [api, id, queryClient]);
 
+  const select = useCallback((product: Product) => overlayStreamed(product, streamed.current), []);
   const query = useQuery({
     queryKey: keys.product(id),
     queryFn: ({ signal }) => api.products.byId.query({ id }, { signal }),
+    select,
     refetchInterval: (q) => {
       if (mode === 'live' || mode === 'connecting') return false;
       const images = q.state.data?.images ?? [];

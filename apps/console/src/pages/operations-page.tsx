@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { BulkFilter, BulkJob, ImageStatus } from '@zocket/contracts';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../api/api-context';
-import { type BulkFilter, type BulkJob, type ImageStatus, pendingApi } from '../api/pending';
 import { keys } from '../api/queries';
 import { useSession } from '../auth/session-context';
 import { TERMINAL, useBulkProgress } from '../hooks/use-bulk-progress';
@@ -15,7 +15,7 @@ function DlqCount() {
   const api = useApi();
   const dlq = useQuery({
     queryKey: keys.dlqCount,
-    queryFn: ({ signal }) => pendingApi(api).bulk.dlqCount.query(undefined, { signal }),
+    queryFn: ({ signal }) => api.bulk.dlqCount.query(undefined, { signal }),
     refetchInterval: 10_000,
   });
   return (
@@ -26,7 +26,9 @@ function DlqCount() {
       ) : dlq.isError ? (
         <ErrorState error={dlq.error} />
       ) : (
-        <strong data-testid="dlq-count">{dlq.data.count.toLocaleString()} messages</strong>
+        <strong data-testid="dlq-count">
+          {dlq.data.count.toLocaleString()} {dlq.data.count === 1 ? 'message' : 'messages'}
+        </strong>
       )}
     </div>
   );
@@ -56,11 +58,11 @@ function StartForm() {
   };
 
   const preview = useMutation({
-    mutationFn: () => pendingApi(api).bulk.preview.query({ filter: filter() }),
+    mutationFn: () => api.bulk.preview.mutate({ filter: filter() }),
   });
   const start = useMutation({
     mutationFn: () =>
-      pendingApi(api).bulk.start.mutate({
+      api.bulk.start.mutate({
         filter: filter(),
         ...(maxInFlight.trim() === '' ? {} : { maxInFlight: Number(maxInFlight) }),
       }),
@@ -161,8 +163,7 @@ function JobCard(props: { job: BulkJob }) {
   const queryClient = useQueryClient();
   const { job, done, rate, etaSeconds, streaming } = useBulkProgress(props.job);
   const control = useMutation({
-    mutationFn: (action: 'pause' | 'resume' | 'cancel') =>
-      pendingApi(api).bulk[action].mutate({ id: job.id }),
+    mutationFn: (action: 'pause' | 'resume' | 'cancel') => api.bulk[action].mutate({ id: job.id }),
     onSuccess: (next) => queryClient.setQueryData(keys.bulkJob(next.id), next),
   });
   const percent = job.counts.total === 0 ? 100 : Math.floor((done / job.counts.total) * 100);
@@ -220,7 +221,7 @@ export function OperationsPage() {
   const { session } = useSession();
   const jobs = useQuery({
     queryKey: keys.bulkJobs,
-    queryFn: ({ signal }) => pendingApi(api).bulk.list.query({ limit: 20 }, { signal }),
+    queryFn: ({ signal }) => api.bulk.list.query({ limit: 20 }, { signal }),
     enabled: session?.operator === true,
   });
   if (session === null || !session.operator) {

@@ -14,8 +14,8 @@ import { UploadZone } from '../ui/upload-zone';
 const LIVE_LABELS: Record<LiveMode, string> = {
   connecting: 'connecting…',
   live: 'live',
-  polling: 'checking every 2 s',
   reconnecting: 'stream interrupted, reconnecting…',
+  offline: 'stream offline, checking every 2 s',
 };
 
 function Totals(props: { product: Product }) {

@@ -55,6 +55,7 @@ export function ImageCard(props: { productId: string; image: ProductImage }) {
       aria-label={`Image ${image.position + 1}`}
       data-testid="image-card"
       data-status={image.status}
+      data-attempts={image.attempts}
     >
       <header>
         <h3>Image {image.position + 1}</h3>

@@ -1,8 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
+import type { UploadTicket } from '@zocket/contracts';
 import { type DragEvent, useId, useRef, useState } from 'react';
 import { useApi } from '../api/api-context';
 import { describeProblem } from '../api/errors';
-import { pendingApi, type UploadTicket } from '../api/pending';
 import { keys } from '../api/queries';
 import { formatBytes } from './format';
 
@@ -36,11 +36,7 @@ function putWithProgress(ticket: UploadTicket, file: File, onProgress: (f: numbe
 }
 
 function uploadMessage(error: unknown): string {
-  const problem = describeProblem(error);
-  if (problem.kind === 'missing-procedure') {
-    return 'Direct uploads need products.createUpload, which this API does not have yet.';
-  }
-  return problem.message;
+  return describeProblem(error).message;
 }
 
 /**
@@ -60,9 +56,8 @@ export function UploadZone(props: { productId: string }) {
     setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...patch } : u)));
 
   const uploadOne = async (file: File, key: string) => {
-    const pending = pendingApi(api);
     try {
-      const ticket = await pending.products.createUpload.mutate({
+      const ticket = await api.products.createUpload.mutate({
         productId: props.productId,
         contentType: file.type === '' ? 'application/octet-stream' : file.type,
         contentLength: file.size,
@@ -70,7 +65,7 @@ export function UploadZone(props: { productId: string }) {
       update(key, { status: 'uploading' });
       await putWithProgress(ticket, file, (progress) => update(key, { progress }));
       update(key, { status: 'completing', progress: 1 });
-      const product = await pending.products.completeUpload.mutate({ uploadId: ticket.uploadId });
+      const product = await api.products.completeUpload.mutate({ uploadId: ticket.uploadId });
       queryClient.setQueryData(keys.product(product.id), product);
       update(key, { status: 'done' });
     } catch (error) {
