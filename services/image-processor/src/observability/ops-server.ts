@@ -1,29 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { checkDependency } from '@zocket/service-kit';
 import { sql } from 'kysely';
 import type { ProcessorContext } from '../context.js';
-
-const CHECK_TIMEOUT_MS = 2_000;
-
-/** 'ok', or why the dependency did not answer within the bound. */
-async function check(run: () => Promise<unknown>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      run(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
-          CHECK_TIMEOUT_MS,
-        );
-      }),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return error instanceof Error ? error.message : 'unavailable';
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * /healthz (process up); /readyz "can work": the consumer has joined its group (and is not
@@ -41,8 +19,8 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
     if (path === '/readyz' || path === '/readyz/all') {
       const all = path === '/readyz/all';
       void Promise.all([
-        check(() => sql`select 1`.execute(ctx.db)),
-        check(async () => {
+        checkDependency(() => sql`select 1`.execute(ctx.db)),
+        checkDependency(async () => {
           // No retries: a joined member keeps "consuming" while kafkajs retries a lost broker, so
           // readiness asks the cluster itself, once, within the check's bound.
           const admin = ctx.kafka.admin({ retry: { retries: 0 } });
@@ -53,7 +31,7 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
             await admin.disconnect();
           }
         }),
-        all ? check(() => ctx.redis.ping()) : Promise.resolve(undefined),
+        all ? checkDependency(() => ctx.redis.ping()) : Promise.resolve(undefined),
       ]).then(([postgres, kafka, redis]) => {
         const consumer = isConsuming() ? 'ok' : 'not consuming';
         const ready =

@@ -1,30 +1,7 @@
+import { checkDependency } from '@zocket/service-kit';
 import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import type { ApiContext } from '../../api-context.js';
-
-const CHECK_TIMEOUT_MS = 2_000;
-
-/** 'ok', or why the dependency did not answer within CHECK_TIMEOUT_MS. */
-async function check(run: () => Promise<unknown>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      run(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
-          CHECK_TIMEOUT_MS,
-        );
-        timer.unref();
-      }),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return error instanceof Error ? error.message : 'unavailable';
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Readiness, two views:
@@ -38,7 +15,7 @@ export function registerReadiness<E extends object>(
   ctx: ApiContext,
   isDraining: () => boolean,
 ): void {
-  const postgres = () => check(() => sql`select 1`.execute(ctx.db));
+  const postgres = () => checkDependency(() => sql`select 1`.execute(ctx.db));
 
   app.get('/readyz', async (c) => {
     const draining = isDraining();
@@ -54,8 +31,8 @@ export function registerReadiness<E extends object>(
     const admin = ctx.kafka.admin();
     const [pg, redis, kafka] = await Promise.all([
       postgres(),
-      check(() => ctx.redis.ping()),
-      check(async () => {
+      checkDependency(() => ctx.redis.ping()),
+      checkDependency(async () => {
         await admin.connect();
         try {
           await admin.describeCluster();
