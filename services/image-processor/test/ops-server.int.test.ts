@@ -27,15 +27,15 @@ describe('ops server: health and the two readiness views', () => {
     await proxy?.close();
   });
 
-  it('answers /healthz, /readyz (joined, PostgreSQL) and /readyz/all (also Redis) with 200', async () => {
+  it('answers /healthz, /readyz (joined, PostgreSQL, Kafka) and /readyz/all (also Redis) with 200', async () => {
     expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect(await get('/readyz')).toEqual({
       status: 200,
-      body: { status: 'ready', postgres: 'ok', consumer: 'ok' },
+      body: { status: 'ready', postgres: 'ok', kafka: 'ok', consumer: 'ok' },
     });
     expect(await get('/readyz/all')).toEqual({
       status: 200,
-      body: { status: 'ready', postgres: 'ok', consumer: 'ok', redis: 'ok' },
+      body: { status: 'ready', postgres: 'ok', kafka: 'ok', consumer: 'ok', redis: 'ok' },
     });
   });
 

@@ -32,10 +32,12 @@ const ERROR_SCHEMA = {
 const ERROR_DESCRIPTIONS: Record<string, string> = {
   '400': 'Invalid input (VALIDATION_FAILED, with `fields`) or a malformed request (BAD_REQUEST)',
   '401': 'Missing, invalid or expired bearer token',
-  '404': 'No such product of yours',
-  '409': 'expectedVersion is not the current version',
+  '403': 'The caller lacks the role the operation needs (bulk jobs: `operator`)',
+  '404': 'No such product, upload or bulk job of yours',
+  '409': 'A conflict: a stale expectedVersion, or another bulk job is already active',
   '413': 'The request body is over the size limit',
   '415': 'The request body is not of the expected content type',
+  '429': 'Too many open subscriptions or pending uploads for this caller',
   '500': 'Internal error (never with details)',
   '503': 'A dependency (database, token keys) is unavailable; retry later',
 };
@@ -43,10 +45,14 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
 /** The error statuses an operation can answer, from what the server does for it. */
 function errorStatuses(method: string, path: string): string[] {
   const statuses = ['400', '401'];
-  if (path.includes('{id}')) statuses.push('404');
-  if (method === 'patch') statuses.push('409');
+  // Bulk jobs are for operators only.
+  if (path.startsWith('/bulk')) statuses.push('403');
+  if (/\{[^}]+\}/.test(path)) statuses.push('404');
+  if (method === 'patch' || (method === 'post' && path === '/bulk/jobs')) statuses.push('409');
   // Every request that may carry a body is held to a size limit and to a content type.
   if (method !== 'get') statuses.push('413', '415');
+  // A seller's presigned uploads waiting for completion are bounded.
+  if (method === 'post' && /^\/products\/\{[^}]+\}\/uploads$/.test(path)) statuses.push('429');
   statuses.push('500', '503');
   return statuses;
 }
