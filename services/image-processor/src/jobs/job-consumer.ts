@@ -53,6 +53,15 @@ export class ImageJobConsumer {
       );
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (this.stopRequested) {
+        // A connection that breaks while the member leaves (restartOnFailure says no once a stop
+        // was asked for) is part of the shutdown under way, not a reason to exit non-zero.
+        ctx.logger.warn(
+          { err: event.payload.error, lane: lane.name },
+          'consumer crashed while stopping',
+        );
+        return;
+      }
       ctx.logger.error(
         { err: event.payload.error, restart: event.payload.restart },
         'consumer crashed',
