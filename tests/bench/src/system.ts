@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { signDevToken } from '@zocket/api';
 import { type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db, migrateToLatest } from '@zocket/db';
@@ -51,13 +52,31 @@ export function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/**
+ * The PNG with a `tEXt` chunk naming `copy` before its IEND: the same pixels (the same rendering
+ * work) under different bytes, so the processor's renditions (keyed by the source's sha256) do not
+ * turn a repeated image into a cache hit.
+ */
+export function pngCopy(png: Buffer, copy: string): Buffer {
+  const data = Buffer.concat([Buffer.from('zocket-copy\0', 'latin1'), Buffer.from(copy, 'latin1')]);
+  const type = Buffer.from('tEXt', 'latin1');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([type, data])));
+  const iend = png.length - 12;
+  return Buffer.concat([png.subarray(0, iend), length, type, data, crc, png.subarray(iend)]);
+}
+
+/** Serves `/<name>`, and `/<name>?copy=<id>` as a copy with bytes of its own (see pngCopy). */
 function serveImages(kodak: readonly KodakImage[]): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => {
-    const item = kodak.find((k) => `/${k.name}` === req.url);
+    const url = new URL(req.url ?? '/', 'http://bench');
+    const item = kodak.find((k) => `/${k.name}` === url.pathname);
     if (!item) return void res.writeHead(404).end();
-    res
-      .writeHead(200, { 'content-type': 'image/png', 'content-length': item.bytes.length })
-      .end(item.bytes);
+    const copy = url.searchParams.get('copy');
+    const bytes = copy === null ? item.bytes : pngCopy(item.bytes, copy);
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': bytes.length }).end(bytes);
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {

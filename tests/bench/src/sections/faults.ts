@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import type { BenchConfig } from '../config.js';
 import type { KodakImage } from '../kodak.js';
 import { log, sleep } from '../log.js';
+import { pngCopy } from '../system.js';
 import { callApi, rssMb, type StartedService, startWorld } from '../world.js';
 
 export interface FaultKeys {
@@ -46,8 +47,10 @@ export async function faultsSection(
     .png()
     .toBuffer();
   const world = await startWorld(config, 'faults', (req) => {
-    const path = (req.url ?? '').split('?')[0];
-    return path === '/small.png' ? small : kodak.find((k) => `/${k.name}` === path)?.bytes;
+    const [path, query] = (req.url ?? '').split('?');
+    const bytes = path === '/small.png' ? small : kodak.find((k) => `/${k.name}` === path)?.bytes;
+    // A query makes a copy with bytes of its own, so every job renders (no rendition hit).
+    return bytes === undefined || query === undefined ? bytes : pngCopy(bytes, query);
   });
   try {
     const api = await world.startApi('api', { OUTBOX_POLL_INTERVAL_MS: '100' });
@@ -74,7 +77,9 @@ export async function faultsSection(
     const smallBatch = async (count: number) => {
       const t0 = performance.now();
       const products = await Promise.all(
-        Array.from({ length: count }, () => create([`${world.imageBase}/small.png`])),
+        Array.from({ length: count }, () =>
+          create([`${world.imageBase}/small.png?${randomUUID()}`]),
+        ),
       );
       await waitAllDone(
         products.map((p) => p.id),
