@@ -241,10 +241,15 @@ describe('image processor: two processes in one consumer group', () => {
   beforeAll(async () => {
     world = await createProcessorWorld({ jobPartitions: 6 });
     server = await startImageServer();
-    for (let i = 0; i < 10; i += 1) {
+    // 100 distinct sources: every job renders (no rendition hit), so a job costs real work.
+    for (let i = 0; i < 100; i += 1) {
       server.serve(
         `/g${i}.jpg`,
-        await image(`#${(i * 25).toString(16).padStart(2, '0')}4080`, 80 + i, 60),
+        await image(
+          `#${(i * 2).toString(16).padStart(2, '0')}4080`,
+          80 + (i % 10),
+          60 + Math.floor(i / 10),
+        ),
         'image/jpeg',
       );
     }
@@ -259,11 +264,11 @@ describe('image processor: two processes in one consumer group', () => {
     const second = await world.startProcessor({ VARIANT_FORMATS: 'webp' });
     const results = await world.collect(world.topics.imageResults);
     const products = await Promise.all(
-      Array.from({ length: 10 }, () =>
+      Array.from({ length: 10 }, (_, p) =>
         world.createProduct(
           Array.from({ length: 10 }, (_, i) => ({
             kind: 'url' as const,
-            url: server.url(`/g${i}.jpg`),
+            url: server.url(`/g${p * 10 + i}.jpg`),
           })),
         ),
       ),
