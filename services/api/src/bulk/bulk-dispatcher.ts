@@ -13,6 +13,7 @@ import {
   transitionBulkJob,
 } from '@zocket/db';
 import type { Logger } from '@zocket/service-kit';
+import { WakeableSleep } from '../background/wakeable-sleep.js';
 import type { ApiConfig } from '../config.js';
 import type { ApiMetrics } from '../observability/metrics.js';
 import type { LiveLagProbe } from './live-lag.js';
@@ -51,7 +52,7 @@ export function bulkItemMessage(topics: Topics, bulkJobId: string, t: BulkTarget
 export class BulkDispatcher {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
 
   constructor(
     private readonly deps: {
@@ -138,29 +139,15 @@ export class BulkDispatcher {
       } catch (error) {
         this.deps.logger.warn({ err: error }, 'bulk dispatcher tick failed');
       }
-      if (this.running) await this.sleep(delay);
+      if (this.running) await this.pause.sleep(delay);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
   }
 
   /** Stops after the tick in progress (its transaction commits or rolls back whole). Idempotent. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wakeUp?.();
+    this.pause.wake();
     await this.loop;
     await this.deps.lag.close();
   }

@@ -10,6 +10,7 @@ import {
 } from '@zocket/db';
 import { type Logger, PRODUCER_OPTIONS } from '@zocket/service-kit';
 import type { Kafka, Message, Producer } from 'kafkajs';
+import { WakeableSleep } from '../background/wakeable-sleep.js';
 import type { ApiConfig } from '../config.js';
 import type { ApiMetrics } from '../observability/metrics.js';
 
@@ -46,7 +47,7 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private listener: OutboxListener | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly pause = new WakeableSleep();
   private pendingWake = false;
   private failures = 0;
   private lastPurge = 0;
@@ -80,7 +81,7 @@ export class OutboxRelay {
   /** Asks the loop to look for rows now; while Kafka is failing, the backoff is not cut short. */
   wake(): void {
     this.pendingWake = true;
-    if (this.failures === 0) this.wakeUp?.();
+    if (this.failures === 0) this.pause.wake();
   }
 
   /** Publishes one batch; returns how many rows went out. Throws when Kafka refused the batch. */
@@ -139,7 +140,7 @@ export class OutboxRelay {
           await this.producer.disconnect().catch(() => {});
         }
       }
-      if (this.running && !(this.pendingWake && this.failures === 0)) await this.sleep(delay);
+      if (this.running && !(this.pendingWake && this.failures === 0)) await this.pause.sleep(delay);
     }
   }
 
@@ -151,20 +152,6 @@ export class OutboxRelay {
     if (purged > 0) this.deps.logger.debug({ purged }, 'purged published outbox rows');
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
-  }
-
   /**
    * Stops the loop after a last attempt, bounded by FINAL_DRAIN_MS, to publish what is waiting
    * (other processes keep writing rows), then disconnects. Idempotent.
@@ -172,7 +159,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wakeUp?.();
+    this.pause.wake();
     await this.loop;
     await this.listener?.close();
     try {
