@@ -40,6 +40,17 @@ const RUN_ID = `local rid = string.match(redis.call('INFO', 'server'), 'run_id:(
  * the snapshot does not hold.
  */
 export const CACHE_SCRIPTS = {
+  /**
+   * `read` for a caller that knows the run id of the instance it talks to: ARGV[1]=that run id
+   * (learned once per connection, see the API's connection-run-id.ts). It spares `INFO` on every
+   * hit. The caller must discard the answer unless it came over the connection the run id was
+   * learned on (a command resent after a reconnect may reach an instance restored from a snapshot).
+   */
+  readOnRun: `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+if redis.call('HGET', KEYS[2], 'r') ~= ARGV[1] then return false end
+return v`,
   /** KEYS[1]=value key, KEYS[2]=generation key. Returns the entry, or nil if absent or older than this instance. */
   read: `
 local v = redis.call('GET', KEYS[1])

@@ -97,8 +97,46 @@ describe('a Redis restored from a snapshot', () => {
       expect(body.name).toBe('After the snapshot');
       expect(body.version).toBe(product.version + 1);
     }
+    // Once the API knows the restarted instance's run id, reads check entries against it.
+    await waitFor(() => (world.api.ctx.cache.knowsRunId ? true : undefined), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'the API to learn the run id of the restarted Redis',
+    });
+    expect((await read()).name).toBe('After the snapshot');
     // And the cache works again: a read stored the new version in the restarted Redis.
     const cached = await admin.get(cacheKeys(world.cachePrefix).product(product.id));
     expect(JSON.parse(cached as string).name).toBe('After the snapshot');
+  });
+
+  it('does not serve a read in flight at the crash that ioredis resent to the restored instance', async () => {
+    const token = await world.token(newSubject());
+    const product = await world.createProduct(token, { name: 'In the snapshot' });
+    const read = async () => (await world.call('GET', `/products/${product.id}`)).body;
+    expect((await read()).name).toBe('In the snapshot');
+    await waitFor(() => (world.api.ctx.cache.knowsRunId ? true : undefined), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'the API to learn the run id of its Redis',
+    });
+    expect(await world.api.ctx.cache.peek(product.id)).toContain('In the snapshot'); // a hit
+    expect(await admin.save()).toBe('OK');
+    const updated = await world.call('PATCH', `/products/${product.id}`, {
+      token,
+      body: { expectedVersion: product.version, name: 'Written after it' },
+    });
+    expect(updated.status).toBe(200);
+    expect((await read()).name).toBe('Written after it');
+
+    // Redis freezes with the next cached read in flight, dies and comes back from the snapshot;
+    // ioredis reconnects and resends the read, which meets the snapshot's entry there.
+    server?.kill('SIGSTOP');
+    const inFlight = world.api.ctx.cache.peek(product.id);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await crashRedis();
+    await startRedis();
+    const answered = await inFlight;
+    expect(answered ?? '').not.toContain('In the snapshot');
+    expect((await read()).name).toBe('Written after it');
   });
 });

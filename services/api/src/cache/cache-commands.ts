@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CACHE_SCRIPTS } from '@zocket/contracts';
 import type { Redis } from 'ioredis';
 
@@ -9,6 +10,8 @@ import type { Redis } from 'ioredis';
 export interface CacheCommands {
   /** The entry, or null when absent or stored by an earlier Redis instance (see CACHE_SCRIPTS.read). */
   read(key: string, genKey: string): Promise<string | null>;
+  /** `read` against a run id the caller learned on this connection (see CACHE_SCRIPTS.readOnRun). */
+  readOnRun(key: string, genKey: string, runId: string): Promise<string | null>;
   /** [1, json] on a hit, [0, `<run id>|<generation>`] on a miss. */
   readOrGeneration(
     key: string,
@@ -46,8 +49,21 @@ export function defineCacheCommands(redis: Redis): CacheCommands {
   const readOrGeneration = define('zocketReadOrGeneration', 2, CACHE_SCRIPTS.readOrGeneration);
   const fillIfUnchanged = define('zocketFillIfUnchanged', 2, CACHE_SCRIPTS.fillIfUnchanged);
   const invalidate = define('zocketInvalidate', 2, CACHE_SCRIPTS.invalidate);
+  // The cached read's own script is sent as a plain EVALSHA: ioredis's script commands add a
+  // closure, a promise and a retry wrapper per call, measurable on the hottest path. NOSCRIPT (a
+  // fresh or restarted Redis) is answered with EVAL, which also caches the script there.
+  const readOnRunSha = createHash('sha1').update(CACHE_SCRIPTS.readOnRun).digest('hex');
+  const readOnRun = async (key: string, genKey: string, runId: string) => {
+    try {
+      return (await redis.evalsha(readOnRunSha, 2, key, genKey, runId)) as string | null;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return (await redis.eval(CACHE_SCRIPTS.readOnRun, 2, key, genKey, runId)) as string | null;
+    }
+  };
   return {
     read: async (key, genKey) => (await read(key, genKey)) as string | null,
+    readOnRun,
     readOrGeneration: async (key, genKey, start, ttl) =>
       (await readOrGeneration(key, genKey, start, ttl)) as [number, string],
     fillIfUnchanged: (key, genKey, generation, json, ttl) =>

@@ -9,6 +9,7 @@ import type { Logger } from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
 import type { ApiMetrics } from '../observability/metrics.js';
 import { type CacheCommands, defineCacheCommands } from './cache-commands.js';
+import { ConnectionRunId } from './connection-run-id.js';
 import { SingleFlight } from './single-flight.js';
 
 /**
@@ -30,6 +31,7 @@ export class ProductCache {
    */
   private readonly unconfirmed = new Set<string>();
   private readonly commands: CacheCommands;
+  private readonly runId: ConnectionRunId;
   private readonly loads = new SingleFlight<string | undefined>();
   /** Failed Redis calls since the cache became unavailable (undefined while it is available). */
   private failuresWhileDown: number | undefined;
@@ -42,9 +44,15 @@ export class ProductCache {
     private readonly logger: Logger,
   ) {
     this.commands = defineCacheCommands(redis);
+    this.runId = new ConnectionRunId(redis);
     redis.on('ready', () => {
       for (const id of this.unconfirmed) void this.invalidate(id);
     });
+  }
+
+  /** Whether cached reads currently check entries against a run id learned on this connection (tests). */
+  get knowsRunId(): boolean {
+    return this.runId.current() !== undefined;
   }
 
   /** The product as a parsed value (the procedures' path). */
@@ -60,11 +68,17 @@ export class ProductCache {
   async peek(id: string): Promise<string | undefined> {
     if (this.unconfirmed.size > 0 && this.unconfirmed.has(id)) return undefined;
     try {
-      const cached = await this.commands.read(
-        this.keys.product(id),
-        this.keys.productGeneration(id),
-      );
-      if (cached === null) return undefined;
+      const key = this.keys.product(id);
+      const genKey = this.keys.productGeneration(id);
+      // With the connection's run id known, the script need not ask Redis for it (INFO) on every
+      // hit; an answer that arrived over a later connection is not trusted (see ConnectionRunId).
+      const token = this.runId.current();
+      const cached =
+        token === undefined
+          ? await this.commands.read(key, genKey)
+          : await this.commands.readOnRun(key, genKey, token.runId);
+      if (cached === null || (token !== undefined && !this.runId.answeredOn(token)))
+        return undefined;
       this.onSuccess();
       this.metrics.cache.inc({ result: 'hit' });
       return cached;
