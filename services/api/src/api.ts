@@ -1,4 +1,6 @@
-import { type ServerType, serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { Logger } from '@zocket/service-kit';
 import { type ApiContext, createApiContext } from './api-context.js';
 import { BulkCommandConsumer } from './bulk/bulk-command-consumer.js';
@@ -6,6 +8,9 @@ import { BulkDispatcher } from './bulk/bulk-dispatcher.js';
 import { LiveLagProbe } from './bulk/live-lag.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
+import { withCachedReads } from './http/cached-read.js';
+import { createSecureHeaders } from './http/middleware.js';
+import { createRequestRecorder } from './http/request-record.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { UploadJanitor } from './uploads/upload-janitor.js';
 
@@ -118,14 +123,23 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
         logger.warn({ err: error }, 'redis unavailable at start; reads go to PostgreSQL');
       });
       await new Promise<void>((resolve, reject) => {
-        server = serve(
-          { fetch: httpApp.fetch, hostname: config.http.host, port: config.http.port },
-          (info) => {
-            boundPort = info.port;
-            resolve();
+        // Cache hits of the byId reads are answered in front of the Hono app (cached-read.ts).
+        const listener = withCachedReads(
+          ctx.cache,
+          {
+            enabled: config.redis.cacheEnabled,
+            secure: createSecureHeaders(),
+            record: createRequestRecorder(ctx.metrics, logger),
           },
+          getRequestListener(httpApp.fetch, { hostname: config.http.host }),
         );
-        server.once('error', reject);
+        const http = createServer(listener);
+        server = http;
+        http.once('error', reject);
+        http.listen(config.http.port, config.http.host, () => {
+          boundPort = (http.address() as AddressInfo).port;
+          resolve();
+        });
       });
       await ctx.live.hub.start();
       relay.start();

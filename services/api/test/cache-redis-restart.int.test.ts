@@ -6,7 +6,7 @@ import { cacheKeys } from '@zocket/contracts';
 import { freePort } from '@zocket/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiWorld, createApiWorld, newSubject, waitFor } from './api-world.js';
+import { type ApiWorld, createApiWorld, type Json, newSubject, waitFor } from './api-world.js';
 
 /*
  * The drill: a Redis of this test's own that writes a snapshot, crashes (kill -9) and comes back
@@ -70,7 +70,9 @@ describe('a Redis restored from a snapshot', () => {
   it('never serves the version the snapshot holds once a newer one was written', async () => {
     const token = await world.token(newSubject());
     const product = await world.createProduct(token, { name: 'Before the snapshot' });
-    const read = async () => (await world.call('GET', `/products/${product.id}`)).body;
+    // Over HTTP: a hit takes the cached-read fast path, a miss the procedures.
+    const read = async () =>
+      (await fetch(`${world.baseUrl}/products/${product.id}`)).json() as Promise<Json>;
 
     expect((await read()).name).toBe('Before the snapshot');
     expect((await read()).name).toBe('Before the snapshot'); // a hit: the entry is in Redis
@@ -112,7 +114,8 @@ describe('a Redis restored from a snapshot', () => {
   it('does not serve a read in flight at the crash that ioredis resent to the restored instance', async () => {
     const token = await world.token(newSubject());
     const product = await world.createProduct(token, { name: 'In the snapshot' });
-    const read = async () => (await world.call('GET', `/products/${product.id}`)).body;
+    const read = async () =>
+      (await fetch(`${world.baseUrl}/products/${product.id}`)).json() as Promise<Json>;
     expect((await read()).name).toBe('In the snapshot');
     await waitFor(() => (world.api.ctx.cache.knowsRunId ? true : undefined), {
       timeoutMs: 5_000,

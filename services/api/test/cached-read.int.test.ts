@@ -76,6 +76,22 @@ describe('cached read fast path', () => {
     expect((await fetchRaw(trpcById(product.id))).body).toBe(`{"result":{"data":${marked}}}`);
   });
 
+  it('counts a hit in the request metrics and answers its request id', async () => {
+    const product = await world.createProduct(owner);
+    await fetchRaw(`/products/${product.id}`);
+    const served = async () => {
+      const text = String((await world.call('GET', '/metrics')).body);
+      const line =
+        /^zocket_http_requests_total\{route="\/products\/:id",method="GET",status="200"\} (\d+)$/m;
+      return Number(line.exec(text)?.[1] ?? 0);
+    };
+    const before = await served();
+    const hit = await fetch(`${world.baseUrl}/products/${product.id}`);
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await served()).toBe(before + 1);
+  });
+
   it('still refuses an invalid token on a hit', async () => {
     const product = await world.createProduct(owner);
     await fetchRaw(`/products/${product.id}`);

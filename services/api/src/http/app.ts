@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { ApiContext } from '../api-context.js';
 import { errorResponse, handleError } from './errors.js';
-import { type HttpEnv, useMiddleware } from './middleware.js';
+import { createSecureHeaders, type HttpEnv, useMiddleware } from './middleware.js';
+import { createRequestRecorder } from './request-record.js';
 import { restRoutes } from './rest.js';
 import { mountConsole } from './routes/console.js';
 import { mountDevToken } from './routes/dev-token.js';
@@ -18,7 +19,7 @@ export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () =>
   const { logger } = ctx;
   const app = new Hono<HttpEnv>();
 
-  useMiddleware(app, ctx);
+  useMiddleware(app, ctx, createSecureHeaders(), createRequestRecorder(ctx.metrics, logger));
   app.onError((error, c) =>
     handleError(error, c, (e) =>
       logger.error({ err: e, requestId: c.get('requestId') }, 'unhandled error'),

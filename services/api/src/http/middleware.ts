@@ -1,13 +1,12 @@
 import type { HttpBindings } from '@hono/node-server';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ApiContext } from '../api-context.js';
 import { appRouter } from '../trpc/app.router.js';
-import { createCachedRead } from './cached-read.js';
 import { payloadTooLarge } from './errors.js';
+import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './request-record.js';
 
 /** The variables every request carries through the Hono app. */
 export type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { requestId: string } };
@@ -60,44 +59,35 @@ function isUploadRoute(path: string): boolean {
   return /^\/products\/[^/]+\/images\/?$/.test(path) || path === '/trpc/products.uploadImages';
 }
 
+/** The security headers of every answer (the cached-read fast path sends the same ones). */
+export function createSecureHeaders(): MiddlewareHandler {
+  return secureHeaders();
+}
+
 /**
- * Request id, metrics and request log, the cached-read fast path, secure headers, CORS and body
- * limits, in that order.
+ * Request id, metrics and request log, secure headers, CORS and body limits, in that order.
+ * Cached reads that hit are answered before the app (cached-read.ts) with the same request id,
+ * metrics, log line and security headers.
  */
-export function useMiddleware(app: Hono<HttpEnv>, ctx: ApiContext): void {
-  const { config, logger, metrics } = ctx;
-  app.use(requestId({ headerName: 'X-Request-Id' }));
+export function useMiddleware(
+  app: Hono<HttpEnv>,
+  ctx: ApiContext,
+  secure: MiddlewareHandler,
+  record: RequestRecorder,
+): void {
+  const { config } = ctx;
   app.use(async (c, next) => {
+    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
+    c.set('requestId', requestId);
+    c.header(REQUEST_ID_HEADER, requestId);
     const started = performance.now();
     await next();
-    const labels = {
-      route: routeLabel(c.req.path),
-      method: c.req.method,
-      status: String(c.res.status),
-    };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
-    if (c.res.status >= 500) {
-      logger.warn({ requestId: c.get('requestId'), ...labels }, 'request failed');
-    } else {
-      logger.debug({ requestId: c.get('requestId'), ...labels }, 'request');
-    }
+    record(
+      { route: routeLabel(c.req.path), method: c.req.method, status: String(c.res.status) },
+      started,
+      requestId,
+    );
   });
-  const secure = secureHeaders();
-  // Cached reads: a hit is answered from Redis as stored, with every header the middleware below
-  // would set (cached-read.ts); the rest falls through.
-  const cachedRead = createCachedRead(ctx.cache, config.redis.cacheEnabled, secure);
-  app.use('/trpc/products.byId', async (c, next) => {
-    const hit = c.req.method === 'GET' ? await cachedRead.trpc(c) : undefined;
-    if (hit !== undefined) return hit;
-    await next();
-  });
-  app.use('/products/:id', async (c, next) => {
-    const hit = c.req.method === 'GET' ? await cachedRead.rest(c, c.req.param('id')) : undefined;
-    if (hit !== undefined) return hit;
-    await next();
-  });
-
   app.use(secure);
   // CORS only concerns browsers, which always send Origin; skipping it otherwise keeps
   // server-to-server requests on @hono/node-server's fast response path (measured: 3-7x).
