@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { signDevToken } from '@zocket/api';
+import { API_NODE_FLAGS, signDevToken } from '@zocket/api';
 import { type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db, migrateToLatest } from '@zocket/db';
 import {
@@ -132,23 +132,38 @@ export async function startSystem(
     children.push(child);
     return child;
   };
-  const start = (name: string, entry: string, env: NodeJS.ProcessEnv) =>
-    spawnChild(name, [join(repoRoot(), entry)], env);
+  const start = (
+    name: string,
+    entry: string,
+    env: NodeJS.ProcessEnv,
+    flags: readonly string[] = [],
+  ) => spawnChild(name, [...flags, join(repoRoot(), entry)], env);
 
   const apiPort = await freePort();
-  const api = start('api', 'services/api/dist/main.js', {
-    PORT: String(apiPort),
-    API_WORKERS: '1',
-    AUTH_JWT_SECRET: secret,
-    OUTBOX_POLL_INTERVAL_MS: '200',
-  });
+  // The API runs with the V8 flags it has in production (API_NODE_FLAGS).
+  const api = start(
+    'api',
+    'services/api/dist/main.js',
+    {
+      PORT: String(apiPort),
+      API_WORKERS: '1',
+      AUTH_JWT_SECRET: secret,
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    },
+    API_NODE_FLAGS,
+  );
   const apiUncachedPort = await freePort();
-  start('api (cache off)', 'services/api/dist/main.js', {
-    PORT: String(apiUncachedPort),
-    API_WORKERS: '1',
-    AUTH_JWT_SECRET: secret,
-    CACHE_ENABLED: 'false',
-  });
+  start(
+    'api (cache off)',
+    'services/api/dist/main.js',
+    {
+      PORT: String(apiUncachedPort),
+      API_WORKERS: '1',
+      AUTH_JWT_SECRET: secret,
+      CACHE_ENABLED: 'false',
+    },
+    API_NODE_FLAGS,
+  );
   const processorPort = await freePort();
   const processor = start('image processor', 'services/image-processor/dist/main.js', {
     METRICS_PORT: String(processorPort),

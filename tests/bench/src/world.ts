@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { signDevToken } from '@zocket/api';
+import { API_NODE_FLAGS, signDevToken } from '@zocket/api';
 import { type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db, migrateToLatest } from '@zocket/db';
 import {
@@ -106,9 +106,10 @@ export async function startWorld(
     readyPath: (port: number) => string,
     portVar: string,
     env: NodeJS.ProcessEnv,
+    flags: readonly string[] = [],
   ): Promise<StartedService> => {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(repoRoot(), entry)], {
+    const child = spawn(process.execPath, [...flags, join(repoRoot(), entry)], {
       env: { ...common, [portVar]: String(port), ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -136,11 +137,14 @@ export async function startWorld(
     imageBase: `http://127.0.0.1:${imagePort}`,
     profileVersion,
     startApi: (name, env = {}) =>
-      start(name, 'services/api/dist/main.js', (p) => `http://127.0.0.1:${p}/readyz`, 'PORT', {
-        API_WORKERS: '1',
-        AUTH_JWT_SECRET: secret,
-        ...env,
-      }),
+      start(
+        name,
+        'services/api/dist/main.js',
+        (p) => `http://127.0.0.1:${p}/readyz`,
+        'PORT',
+        { API_WORKERS: '1', AUTH_JWT_SECRET: secret, ...env },
+        API_NODE_FLAGS,
+      ),
     startProcessor: (name, env = {}) =>
       start(
         name,
