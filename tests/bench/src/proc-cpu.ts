@@ -23,6 +23,22 @@ function allPids(): number[] {
     .map(Number);
 }
 
+/** CPU ms of a process and of each of its descendants, by pid (a cluster's primary and workers). */
+export function cpuMsByProcess(root: number): Map<number, number> {
+  const stats = new Map<number, { ppid: number; cpuMs: number }>();
+  for (const pid of allPids()) {
+    const s = statOf(pid);
+    if (s !== undefined) stats.set(pid, s);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid; p > 1; p = stats.get(p)?.ppid ?? 0) if (p === root) return true;
+    return false;
+  };
+  const found = new Map<number, number>();
+  for (const [pid, s] of stats) if (inTree(pid)) found.set(pid, s.cpuMs);
+  return found;
+}
+
 /** CPU ms of a process and all its descendants (a cluster's workers, postgres's backends). */
 export function treeCpuMs(root: number): number {
   const stats = new Map<number, { ppid: number; cpuMs: number }>();

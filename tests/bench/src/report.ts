@@ -26,6 +26,15 @@ export type ApiKeys = Record<
     tailAt100: Record<string, { p50: number; p99: number; p99OverP50: number }>;
     restCachedAllCoresRps: number;
     workers: number;
+    allCores: {
+      oneWorker: { serverCores?: number; loaderCores: number; projectedRpsPerCore?: number };
+      workers: {
+        serverCores?: number;
+        loaderCores: number;
+        processCpuMs?: number[];
+        projectedRps?: number;
+      };
+    };
   };
 
 /** bench-results.json: each section's keys are present when the section ran. */
@@ -103,6 +112,18 @@ function coreRows(
       api.restCachedAllCoresRps,
       round0(api.restCached.rps),
       Math.round((100 * api.restCachedAllCoresRps) / api.restCached.rps) / 100,
+    ],
+    [
+      `restCached cores busy: server / load generator, 1 vs ${api.workers} workers`,
+      `${api.allCores.oneWorker.serverCores} / ${api.allCores.oneWorker.loaderCores} vs ${api.allCores.workers.serverCores} / ${api.allCores.workers.loaderCores}`,
+      '',
+      '',
+    ],
+    [
+      `restCached req/s projected from CPU: 1 core, ${api.workers} workers on ${api.workers} cores`,
+      `${api.allCores.oneWorker.projectedRpsPerCore} / ${api.allCores.workers.projectedRps}`,
+      '',
+      '',
     ],
     [
       'processor CPU ms/image vs raw sharp',

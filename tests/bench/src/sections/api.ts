@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { API_NODE_FLAGS } from '@zocket/api';
 import { freePort } from '@zocket/testkit';
 import autocannon from 'autocannon';
 import { log, round } from '../log.js';
-import { treeCpuMs } from '../proc-cpu.js';
+import { cpuMsByProcess } from '../proc-cpu.js';
 import { type BenchSystem, waitOk } from '../system.js';
 
 export interface Load {
@@ -13,6 +14,12 @@ export interface Load {
   p99: number;
   /** Server CPU (the process and its workers, from /proc) per request, when measured. */
   cpuUs?: number;
+  /** Cores the server kept busy (its CPU time / wall time), when measured. */
+  serverCores?: number;
+  /** Cores the load generator (this process) kept busy. */
+  loaderCores: number;
+  /** CPU ms of each server process (a cluster's primary first), when measured. */
+  processCpuMs?: number[];
 }
 
 const CONNECTIONS = 50;
@@ -26,9 +33,22 @@ async function load(
 ): Promise<Load> {
   await fetch(url); // warm (fills the cache where there is one)
   const connections = options.connections ?? CONNECTIONS;
-  const cpuBefore = options.serverPid === undefined ? 0 : treeCpuMs(options.serverPid);
+  const pid = options.serverPid;
+  const before = pid === undefined ? undefined : cpuMsByProcess(pid);
+  const loaderBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   const result = await autocannon({ url, connections, pipelining: 1, duration });
-  const cpuMs = options.serverPid === undefined ? 0 : treeCpuMs(options.serverPid) - cpuBefore;
+  const wallMs = performance.now() - wallBefore;
+  const loader = process.cpuUsage(loaderBefore);
+  const after = pid === undefined ? undefined : cpuMsByProcess(pid);
+  // Per process: the primary first, then its workers by pid.
+  const processCpuMs =
+    before === undefined || after === undefined || pid === undefined
+      ? undefined
+      : [...after]
+          .sort(([a], [b]) => (a === pid ? -1 : b === pid ? 1 : a - b))
+          .map(([p, ms]) => ms - (before.get(p) ?? 0));
+  const cpuMs = processCpuMs === undefined ? 0 : processCpuMs.reduce((a, b) => a + b, 0);
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   const requests = result.requests.total;
@@ -43,7 +63,9 @@ async function load(
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    ...(cpuUs === undefined ? {} : { cpuUs }),
+    ...(cpuUs === undefined ? {} : { cpuUs, serverCores: round(cpuMs / wallMs, 2) }),
+    loaderCores: round((loader.user + loader.system) / 1000 / wallMs, 2),
+    ...(processCpuMs === undefined ? {} : { processCpuMs }),
   };
 }
 
@@ -80,7 +102,10 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
   const allCoresPort = await freePort();
   const allCoresProcess = system.spawnChild(
     'api (all cores)',
-    [join(import.meta.dirname, '..', '..', '..', '..', 'services', 'api', 'dist', 'main.js')],
+    [
+      ...API_NODE_FLAGS,
+      join(import.meta.dirname, '..', '..', '..', '..', 'services', 'api', 'dist', 'main.js'),
+    ],
     { PORT: String(allCoresPort), API_WORKERS: String(cpus().length) },
   );
   const ceilingUrl = `http://127.0.0.1:${ceilingPort}/products/${productId}`;
@@ -132,6 +157,8 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
   );
 
   const ratio = (x: Load, to: Load = ceiling) => round(x.rps / to.rps, 3);
+  const projected = (x: Load, cores: number) =>
+    x.cpuUs === undefined ? undefined : round((cores * 1e6) / x.cpuUs, 0);
   const cpuRatio = (x: Load, to: Load) =>
     x.cpuUs === undefined || to.cpuUs === undefined ? undefined : round(to.cpuUs / x.cpuUs, 3);
   return {
@@ -168,6 +195,25 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
       restCachedAllCoresRps: round(allCores.rps, 0),
       restCachedAllCoresCpuUs: allCores.cpuUs,
       workers: cpus().length,
+      /*
+       * What the cores could give, from CPU rather than req/s: the load generator shares these
+       * cores and keeps most of one busy (loaderCores), so measured req/s cannot show a second
+       * API worker's gain. Projected req/s = cores x 1 s / server CPU per request, each figure
+       * measured in its own load (the all-cores one includes the cluster primary's CPU).
+       */
+      allCores: {
+        oneWorker: {
+          serverCores: restCached.serverCores,
+          loaderCores: restCached.loaderCores,
+          projectedRpsPerCore: projected(restCached, 1),
+        },
+        workers: {
+          serverCores: allCores.serverCores,
+          loaderCores: allCores.loaderCores,
+          processCpuMs: allCores.processCpuMs,
+          projectedRps: projected(allCores, cpus().length),
+        },
+      },
     },
   };
 }
