@@ -122,7 +122,7 @@ describe('a Redis restored from a snapshot', () => {
       intervalMs: 20,
       what: 'the API to learn the run id of its Redis',
     });
-    expect(await world.api.ctx.cache.peek(product.id)).toContain('In the snapshot'); // a hit
+    expect(String(await world.api.ctx.cache.peek(product.id))).toContain('In the snapshot'); // a hit
     expect(await admin.save()).toBe('OK');
     const updated = await world.call('PATCH', `/products/${product.id}`, {
       token,
@@ -139,7 +139,7 @@ describe('a Redis restored from a snapshot', () => {
     await crashRedis();
     await startRedis();
     const answered = await inFlight;
-    expect(answered ?? '').not.toContain('In the snapshot');
+    expect(String(answered ?? '')).not.toContain('In the snapshot');
     expect((await read()).name).toBe('Written after it');
   });
 });

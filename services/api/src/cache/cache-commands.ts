@@ -8,10 +8,13 @@ import type { Redis } from 'ioredis';
  * back to EVAL by itself when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH).
  */
 export interface CacheCommands {
-  /** The entry, or null when absent or stored by an earlier Redis instance (see CACHE_SCRIPTS.read). */
-  read(key: string, genKey: string): Promise<string | null>;
+  /**
+   * The entry's bytes, or null when absent or stored by an earlier Redis instance (see
+   * CACHE_SCRIPTS.read). Bytes, not a string: a hit is written to the socket as it came.
+   */
+  read(key: string, genKey: string): Promise<Buffer | null>;
   /** `read` against a run id the caller learned on this connection (see CACHE_SCRIPTS.readOnRun). */
-  readOnRun(key: string, genKey: string, runId: string): Promise<string | null>;
+  readOnRun(key: string, genKey: string, runId: string): Promise<Buffer | null>;
   /** [1, json] on a hit, [0, `<run id>|<generation>`] on a miss. */
   readOrGeneration(
     key: string,
@@ -37,6 +40,7 @@ export interface CacheCommands {
 }
 
 type Command = (...args: (string | number)[]) => Promise<unknown>;
+const asBytes = (reply: unknown) => (reply === null ? null : (reply as Buffer));
 
 export function defineCacheCommands(redis: Redis): CacheCommands {
   const commands = redis as unknown as Record<string, Command | undefined>;
@@ -45,7 +49,9 @@ export function defineCacheCommands(redis: Redis): CacheCommands {
     const command = commands[name] as Command;
     return (...args) => command.apply(redis, args);
   };
-  const read = define('zocketRead', 2, CACHE_SCRIPTS.read);
+  define('zocketRead', 2, CACHE_SCRIPTS.read);
+  // defineCommand also defines the command's Buffer-returning twin.
+  const readBytes = commands.zocketReadBuffer as Command;
   const readOrGeneration = define('zocketReadOrGeneration', 2, CACHE_SCRIPTS.readOrGeneration);
   const fillIfUnchanged = define('zocketFillIfUnchanged', 2, CACHE_SCRIPTS.fillIfUnchanged);
   const invalidate = define('zocketInvalidate', 2, CACHE_SCRIPTS.invalidate);
@@ -53,16 +59,18 @@ export function defineCacheCommands(redis: Redis): CacheCommands {
   // closure, a promise and a retry wrapper per call, measurable on the hottest path. NOSCRIPT (a
   // fresh or restarted Redis) is answered with EVAL, which also caches the script there.
   const readOnRunSha = createHash('sha1').update(CACHE_SCRIPTS.readOnRun).digest('hex');
+  // ioredis has a Buffer twin of every command; its types do not list EVAL's and EVALSHA's.
+  const bytes = redis as unknown as Record<'evalshaBuffer' | 'evalBuffer', Command>;
   const readOnRun = async (key: string, genKey: string, runId: string) => {
     try {
-      return (await redis.evalsha(readOnRunSha, 2, key, genKey, runId)) as string | null;
+      return asBytes(await bytes.evalshaBuffer(readOnRunSha, 2, key, genKey, runId));
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await redis.eval(CACHE_SCRIPTS.readOnRun, 2, key, genKey, runId)) as string | null;
+      return asBytes(await bytes.evalBuffer(CACHE_SCRIPTS.readOnRun, 2, key, genKey, runId));
     }
   };
   return {
-    read: async (key, genKey) => (await read(key, genKey)) as string | null,
+    read: async (key, genKey) => asBytes(await readBytes.call(redis, key, genKey)),
     readOnRun,
     readOrGeneration: async (key, genKey, start, ttl) =>
       (await readOrGeneration(key, genKey, start, ttl)) as [number, string],

@@ -63,9 +63,9 @@ export class ProductCache {
 
   /**
    * A cached entry's bytes only, or undefined on a miss (or when Redis is down, or the product is
-   * unconfirmed): the fast read path answers a hit with it and leaves every miss to `getJson`.
+   * unconfirmed): the fast read path answers a hit with them and leaves every miss to `getJson`.
    */
-  async peek(id: string): Promise<string | undefined> {
+  async peek(id: string): Promise<Buffer | undefined> {
     if (this.unconfirmed.size > 0 && this.unconfirmed.has(id)) return undefined;
     try {
       const key = this.keys.product(id);

@@ -46,6 +46,8 @@ function trpcByIdInput(query: string): string | undefined {
 }
 
 const REST_PREFIX = '/products/';
+const TRPC_BEFORE = Buffer.from('{"result":{"data":');
+const TRPC_AFTER = Buffer.from('}}');
 const TRPC_BY_ID = '/trpc/products.byId';
 
 type Candidate = { id: string; route: string; trpc: boolean };
@@ -85,18 +87,17 @@ export function withCachedReads(
   void capturedHeaders(options.secure).then((headers) => {
     security = headers;
   });
-  // Every header at once, in a plain object: a dozen Headers.set calls after the fact cost about
-  // a tenth of a cached read's CPU.
-  const answer = (res: ServerResponse, candidate: Candidate, json: string, requestId: string) => {
-    const body = candidate.trpc ? `{"result":{"data":${json}}}` : json;
-    const headers: Record<string, string> = {
-      ...security,
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
-      [REQUEST_ID_HEADER]: requestId,
-    };
+  // Every header at once, in one flat array built once (node's writeHead takes [name, value, ...]):
+  // a dozen Headers.set calls after the fact cost about a tenth of a cached read's CPU.
+  let restHeaders: string[] | undefined;
+  let trpcHeaders: string[] | undefined;
+  const answer = (res: ServerResponse, candidate: Candidate, json: Buffer, requestId: string) => {
+    restHeaders ??= [...Object.entries(security ?? {}).flat(), 'content-type', 'application/json'];
     // tRPC's fetch adapter names both headers on every answer.
-    if (candidate.trpc) headers.vary = 'trpc-accept, accept';
+    trpcHeaders ??= [...restHeaders, 'vary', 'trpc-accept, accept'];
+    const body = candidate.trpc ? Buffer.concat([TRPC_BEFORE, json, TRPC_AFTER]) : json;
+    const headers = candidate.trpc ? trpcHeaders.slice() : restHeaders.slice();
+    headers.push('content-length', String(body.length), REQUEST_ID_HEADER, requestId);
     res.writeHead(200, headers);
     res.end(body);
   };
