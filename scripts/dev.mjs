@@ -103,7 +103,7 @@ const services = [
     name: 'api',
     entry: 'services/api/dist/main.js',
     // As in its image: V8 flags that keep the API's peak RSS down (services/api/src/node-flags.ts).
-    flags: ['--max-semi-space-size=4', '--heap-growing-percent=50'],
+    flags: ['--max-semi-space-size=8', '--heap-growing-percent=50'],
     env: { PORT: String(apiPort) },
   },
   {
