@@ -41,7 +41,13 @@ if (sections.has('core') && kodak !== undefined) {
   // The ceiling first, with nothing else running; then the system.
   const raw = await measureRawSharp(kodak, config.concurrency);
   const system = await startSystem(config, kodak);
-  const { products, keys } = await processorSection(system, kodak, raw, config.concurrency);
+  const { products, keys } = await processorSection(
+    system,
+    kodak,
+    raw,
+    config.concurrency,
+    config.services,
+  );
   const sample = products[0];
   if (sample === undefined) throw new Error('no product to read');
   const apiKeys = await apiSection(system, sample.id, config.apiSeconds);

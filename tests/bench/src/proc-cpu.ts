@@ -88,3 +88,30 @@ export function infraCpuMs(pids: Record<string, number | undefined>): Record<str
     Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? 0 : treeCpuMs(pid)]),
   );
 }
+
+/**
+ * CPU ms of one process split by thread: its main thread (JavaScript) and all its other threads
+ * (libuv's pool, where sharp runs, libvips' workers, V8's GC and compiler helpers).
+ */
+export function threadCpuMs(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { main, others }; // exited
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      if (Number(tid) === pid) main += ms;
+      else others += ms;
+    } catch {
+      // the thread ended
+    }
+  }
+  return { main, others };
+}

@@ -13,6 +13,7 @@ export interface ProcessorKeys {
   cpuEfficiency: number;
   rawCpuMsPerImage: number;
   cpuMsPerImage: Record<string, number>;
+  stageCpuMsPerImage?: Record<string, number>;
 }
 
 /** The `core` section's API keys. */
@@ -130,6 +131,12 @@ function coreRows(
       processor.cpuMsPerImage.processor ?? '',
       processor.rawCpuMsPerImage,
       processor.cpuEfficiency,
+    ],
+    [
+      'processor CPU ms/image: decode+encode threads / main thread (fetch / S3 / db / Kafka probed)',
+      `${processor.stageCpuMsPerImage?.decodeEncode} / ${processor.stageCpuMsPerImage?.mainThread} (${['fetch', 's3Writes', 'database', 'kafka'].map((k) => processor.stageCpuMsPerImage?.[k] ?? '-').join(' / ')})`,
+      '',
+      '',
     ],
     [
       'CPU ms/image: api / bench / postgres / redis / kafka / s3proxy',

@@ -5,10 +5,12 @@ import {
   resolveProfile,
   type VariantProfile,
 } from '@zocket/image-processor';
+import type { TestServices } from '@zocket/testkit';
 import sharp from 'sharp';
 import type { KodakImage } from '../kodak.js';
 import { log, quantile, round, sleep } from '../log.js';
-import { infraCpuMs, infraPids, treeCpuMs } from '../proc-cpu.js';
+import { infraCpuMs, infraPids, threadCpuMs, treeCpuMs } from '../proc-cpu.js';
+import { probeStages, STATEMENTS_PER_JOB } from '../stage-probes.js';
 import type { BenchSystem } from '../system.js';
 
 /** Raw sharp making the same variants from memory: the processor's ceiling. */
@@ -104,6 +106,7 @@ export async function processorSection(
   kodak: readonly KodakImage[],
   raw: RawSharp,
   concurrency: number,
+  services: TestServices,
 ) {
   log('create->ready latency: 8 products, one Kodak image each, one at a time');
   const latencies: number[] = [];
@@ -117,6 +120,7 @@ export async function processorSection(
 
   log(`end-to-end: ${kodak.length} products created at once, one Kodak image each`);
   const infra = infraPids();
+  const threadsBefore = threadCpuMs(system.processorPid);
   const cpuAt = () => ({
     processor: treeCpuMs(system.processorPid),
     api: treeCpuMs(system.apiPid),
@@ -133,6 +137,7 @@ export async function processorSection(
   );
   const e2eMs = performance.now() - t0;
   const cpuAfter: Record<string, number> = cpuAt();
+  const threadsAfter = threadCpuMs(system.processorPid);
   const cpuMsPerImage = Object.fromEntries(
     Object.entries(cpuAfter).map(([name, ms]) => [
       name,
@@ -140,6 +145,16 @@ export async function processorSection(
     ]),
   );
   const processorCpu = cpuMsPerImage.processor ?? Number.NaN;
+  log('processor stages: fetch, S3 writes, database and Kafka probed one image at a time');
+  const probes = await probeStages(kodak.slice(0, 4), services, system.db);
+  const perImage = (ms: number) => round(ms / kodak.length, 0);
+  const stageCpuMsPerImage = {
+    /** The processor's threads but its main one: sharp (decode + encode) and V8's helpers. */
+    decodeEncode: perImage(threadsAfter.others - threadsBefore.others),
+    /** The processor's main thread: fetch, S3, database, Kafka and the job's own logic. */
+    mainThread: perImage(threadsAfter.main - threadsBefore.main),
+    ...probes,
+  };
   const e2eImagesPerSecond = kodak.length / (e2eMs / 1000);
   const { profile } = raw;
 
@@ -171,6 +186,15 @@ export async function processorSection(
         cpuMsPerImage,
         /** The processor's CPU beyond raw sharp's: fetch, S3 writes, database, Kafka, per image. */
         processorOverheadCpuMsPerImage: round(processorCpu - raw.cpuMsPerImage, 0),
+        /**
+         * The processor's CPU per image by stage. `decodeEncode` and `mainThread` split the
+         * end-to-end run's CPU by thread; `fetch`, `s3Writes`, `database` (${STATEMENTS_PER_JOB}
+         * statements) and `kafka` are each measured alone in the bench with the same clients
+         * (see stage-probes.ts), so the main thread's CPU beyond their sum is the job's own logic,
+         * the consumer and GC.
+         */
+        stageCpuMsPerImage,
+        statementsPerJob: STATEMENTS_PER_JOB,
         rawMsPerImage: round(1000 / raw.imagesPerSecond, 0),
         msPerImageByFormat: Object.fromEntries(
           Object.entries(raw.msPerImageByFormat).map(([f, ms]) => [f, round(ms, 0)]),
