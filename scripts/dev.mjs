@@ -99,7 +99,11 @@ run(process.execPath, [join(root, 'packages/db/dist/bin/migrate.js')]);
 
 const pretty = process.stdout.isTTY ? (await import('pino-pretty')).default : undefined;
 const services = [
-  { name: 'api', entry: 'services/api/dist/main.js', env: { PORT: String(apiPort) } },
+  {
+    name: 'api',
+    entry: 'services/api/dist/main.js',
+    env: { PORT: String(apiPort), OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? 'zocket-api' },
+  },
   {
     name: 'image-processor',
     entry: 'services/image-processor/dist/main.js',
@@ -107,6 +111,8 @@ const services = [
     env: {
       METRICS_PORT: String(metricsPort),
       UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE ?? '8',
+      OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? 'zocket-image-processor',
+      ZOCKET_OTEL_KAFKAJS: env.ZOCKET_OTEL_KAFKAJS ?? '1',
       ...allocator,
     },
   },
@@ -114,7 +120,15 @@ const services = [
 
 let stopping = false;
 const children = services.map(({ name, entry, env: own }) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(root, entry)], {
+  // The tracing bootstrap does nothing unless OTEL_EXPORTER_OTLP_ENDPOINT (or
+  // OTEL_TRACES_EXPORTER) is set (README, Tracing).
+  const args = [
+    '--enable-source-maps',
+    '--import',
+    '@zocket/telemetry/register',
+    join(root, entry),
+  ];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...env, ...own },
     stdio: ['ignore', pretty === undefined ? 'inherit' : 'pipe', 'inherit'],
@@ -164,6 +178,7 @@ async function printSummary() {
     ...(consoleServed ? [`  console        ${apiUrl}/console/`] : []),
     `  API metrics    ${apiUrl}/metrics`,
     `  processor      ${metricsUrl}/metrics   ${metricsUrl}/readyz`,
+    `  tracing        ${tracingLine()}`,
     '',
     token.status === 0
       ? `Development token (seller "dev-seller", 12 h):\n  export TOKEN=${token.stdout.trim()}`
@@ -180,6 +195,14 @@ async function printSummary() {
     '',
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function tracingLine() {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (env.OTEL_TRACES_EXPORTER === 'none') return 'off (OTEL_TRACES_EXPORTER=none)';
+  if (endpoint !== undefined) return `OTLP/HTTP to ${endpoint}`;
+  if (env.OTEL_TRACES_EXPORTER !== undefined) return `exporter ${env.OTEL_TRACES_EXPORTER}`;
+  return 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export traces)';
 }
 
 function stop(code) {
