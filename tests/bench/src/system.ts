@@ -132,8 +132,10 @@ export async function startSystem(
     children.push(child);
     return child;
   };
+  // Started as the start commands do, with the tracing bootstrap; no OTEL_* variable is set, so
+  // tracing is off and the figures are those of a production process without it.
   const start = (name: string, entry: string, env: NodeJS.ProcessEnv) =>
-    spawnChild(name, [join(repoRoot(), entry)], env);
+    spawnChild(name, ['--import', '@zocket/telemetry/register', join(repoRoot(), entry)], env);
 
   const apiPort = await freePort();
   const api = start('api', 'services/api/dist/main.js', {
