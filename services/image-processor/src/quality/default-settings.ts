@@ -3,9 +3,13 @@ import type { EncoderSettings, FormatTarget } from './variant-qualities.js';
 /** SSIMULACRA2 70 is "high quality"; the target for the minimum over a set. */
 export const DEFAULT_TARGET_SCORE = 70;
 
+/*
+ * The search runs to the lowest passing quality (tolerance 0): stopping at the first probe within
+ * one point of the target left WebP 0.8 points above it on average, about 2 % of its bytes.
+ */
 const searchDefaults = {
-  maxProbes: 5,
-  tolerance: 1,
+  maxProbes: 6,
+  tolerance: 0,
   searchMaxWidth: 1280,
 } satisfies Partial<FormatTarget>;
 
@@ -29,7 +33,7 @@ export const SEARCH_WEBP: EncoderSettings = {
     score: DEFAULT_TARGET_SCORE,
     minQuality: 30,
     maxQuality: 98,
-    startQuality: 76,
+    startQuality: 77,
     slope: 0.6,
   },
 };
@@ -38,12 +42,13 @@ export const SEARCH_AVIF: EncoderSettings = {
   quality: 63,
   effort: 2,
   chromaSubsampling: '4:2:0',
+  bitdepth: 10,
   target: {
     ...searchDefaults,
-    score: 71.5,
+    score: 71.1,
     minQuality: 20,
     maxQuality: 95,
-    startQuality: 60,
+    startQuality: 59,
     slope: 0.7,
   },
 };
