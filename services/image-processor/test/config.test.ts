@@ -28,8 +28,8 @@ describe('loadConfig', () => {
     expect(fixed.avif.target).toBeUndefined();
     const searched = profile({ QUALITY_TARGET: '72.5', AVIF_EFFORT: '0' });
     expect(searched.version).toBe('v1');
-    expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 5 });
-    expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 5 } });
+    expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 6 });
+    expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 6 } });
   });
 
   it.each([
