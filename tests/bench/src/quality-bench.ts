@@ -6,7 +6,8 @@
  * (default bench-quality-results.json): quality.<format>.bytesRatio (profile / baseline),
  * quality.<format>.minScore and quality.<format>.baselineMinScore, among others; the costs are
  * also divided by a baseline encode of each image timed beside it (msPerImageVsBaselineEncode),
- * and the load average is recorded. The search's target is QUALITY_TARGET when set, else 70 for
+ * and the load average is recorded. The search's target is the processor's (QUALITY_TARGET_WEBP /
+ * QUALITY_TARGET_AVIF, else QUALITY_TARGET) when set, else 70 for
  * WebP and 71.1 for AVIF (the q63 4:2:0 baseline's worst Kodak score, 71.08);
  * BENCH_QUALITY_IMAGES=kodim01,kodim02 runs a subset. `--explore` also runs the search aimed at
  * each baseline's own minimum and with other AVIF settings (bit depth, chroma subsampling, effort).
@@ -225,11 +226,14 @@ async function main(): Promise<void> {
   await processImage(images[0]?.[1] as Buffer, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS); // warm-up
   const results: Record<string, unknown> = {};
   const quality: Record<string, unknown> = {};
-  // The processor's variable, so the bench measures the profile it would run.
-  const targetEnv = config.target;
+  // The processor's variables, so the bench measures the profile it would run.
   for (const format of ['webp', 'avif'] as const) {
     const search = SEARCH[format];
-    const settings = withTargetScore(search, targetEnv ?? (search.target?.score as number), {});
+    const settings = withTargetScore(
+      search,
+      config.targets[format] ?? (search.target?.score as number),
+      {},
+    );
     const target = settings.target;
     const describe = (s: EncoderSettings) =>
       `e${s.effort}${s.chromaSubsampling ? ` ${s.chromaSubsampling}` : ''}${s.bitdepth ? ` ${s.bitdepth}-bit` : ''}${s.smartSubsample ? ' sharp-yuv' : ''}, target ${s.target?.score ?? 'none'}`;

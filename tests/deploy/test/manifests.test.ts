@@ -42,6 +42,8 @@ const UNSET_ON_PURPOSE: Record<string, string> = {
   CONSOLE_DIR: 'the default finds the console the API image ships (apps/console/dist)',
   NODE_ENV: 'the API image sets NODE_ENV=production itself',
   QUALITY_TARGET: 'opt-in quality search; unset keeps the fixed profile (README, Image processing)',
+  QUALITY_TARGET_WEBP: 'opt-in, per format: overrides QUALITY_TARGET for WebP',
+  QUALITY_TARGET_AVIF: 'opt-in, per format: overrides QUALITY_TARGET for AVIF',
 };
 const SENSITIVE = [
   'DATABASE_URL',
