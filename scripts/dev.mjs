@@ -104,7 +104,7 @@ const services = [
     entry: 'services/api/dist/main.js',
     // As in its image: V8 flags that keep the API's peak RSS down (services/api/src/node-flags.ts).
     flags: ['--max-semi-space-size=8', '--heap-growing-percent=50'],
-    env: { PORT: String(apiPort) },
+    env: { PORT: String(apiPort), OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? 'zocket-api' },
   },
   {
     name: 'image-processor',
@@ -113,6 +113,8 @@ const services = [
     env: {
       METRICS_PORT: String(metricsPort),
       UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE ?? '8',
+      OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? 'zocket-image-processor',
+      ZOCKET_OTEL_KAFKAJS: env.ZOCKET_OTEL_KAFKAJS ?? '1',
       ...allocator,
     },
   },
@@ -120,7 +122,16 @@ const services = [
 
 let stopping = false;
 const children = services.map(({ name, entry, flags = [], env: own }) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', ...flags, join(root, entry)], {
+  // The tracing bootstrap does nothing unless OTEL_EXPORTER_OTLP_ENDPOINT (or
+  // OTEL_TRACES_EXPORTER) is set (README, Tracing).
+  const args = [
+    '--enable-source-maps',
+    ...flags,
+    '--import',
+    '@zocket/telemetry/register',
+    join(root, entry),
+  ];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...env, ...own },
     stdio: ['ignore', pretty === undefined ? 'inherit' : 'pipe', 'inherit'],
@@ -170,6 +181,7 @@ async function printSummary() {
     ...(consoleServed ? [`  console        ${apiUrl}/console/`] : []),
     `  API metrics    ${apiUrl}/metrics`,
     `  processor      ${metricsUrl}/metrics   ${metricsUrl}/readyz`,
+    `  tracing        ${tracingLine()}`,
     '',
     token.status === 0
       ? `Development token (seller "dev-seller", 12 h):\n  export TOKEN=${token.stdout.trim()}`
@@ -186,6 +198,14 @@ async function printSummary() {
     '',
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function tracingLine() {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (env.OTEL_TRACES_EXPORTER === 'none') return 'off (OTEL_TRACES_EXPORTER=none)';
+  if (endpoint !== undefined) return `OTLP/HTTP to ${endpoint}`;
+  if (env.OTEL_TRACES_EXPORTER !== undefined) return `exporter ${env.OTEL_TRACES_EXPORTER}`;
+  return 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export traces)';
 }
 
 function stop(code) {

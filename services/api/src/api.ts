@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { Logger } from '@zocket/service-kit';
+import { flushTracing } from '@zocket/telemetry';
 import { type ApiContext, createApiContext } from './api-context.js';
 import { BulkCommandConsumer } from './bulk/bulk-command-consumer.js';
 import { BulkDispatcher } from './bulk/bulk-dispatcher.js';
@@ -101,6 +102,8 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
       ctx.presigner.destroy();
       await ctx.db.destroy();
       logger.info('api stopped');
+      // Last: main.ts exits right after, and buffered spans would be lost.
+      await flushTracing();
     })();
     return stopping;
   };

@@ -3,6 +3,8 @@ import { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '@
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
+/** An SSIMULACRA2 score to reach (1-99; 70 is "high quality"). */
+const qualityTarget = z.coerce.number().min(1).max(99).optional();
 
 /** Flat environment, every variable with a default that works with infra/local (its keys are the
  * names deploy/k8s may set: tests/deploy checks them). */
@@ -48,7 +50,10 @@ export const envSchema = z.object({
   AVIF_EFFORT: envInt(0).max(9).optional(),
   // Unset: fixed qualities. Set: each image's WebP and AVIF quality is searched (at most a few
   // encodes per format) to reach this SSIMULACRA2 score; pair it with a new VARIANT_PROFILE_VERSION.
-  QUALITY_TARGET: z.coerce.number().min(1).max(99).optional(),
+  // The per-format names override it for one format (and turn the search on for that format alone).
+  QUALITY_TARGET: qualityTarget,
+  QUALITY_TARGET_WEBP: qualityTarget,
+  QUALITY_TARGET_AVIF: qualityTarget,
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(30_000),
 });
 
@@ -95,7 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
           webp: { quality: e.WEBP_QUALITY, effort: e.WEBP_EFFORT },
           avif: { quality: e.AVIF_QUALITY, effort: e.AVIF_EFFORT },
         },
-        qualityTarget: e.QUALITY_TARGET,
+        qualityTargets: {
+          webp: e.QUALITY_TARGET_WEBP ?? e.QUALITY_TARGET,
+          avif: e.QUALITY_TARGET_AVIF ?? e.QUALITY_TARGET,
+        },
       },
     },
     fetch: {

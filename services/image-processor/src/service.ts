@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from '@zocket/service-kit';
+import { flushTracing } from '@zocket/telemetry';
 import sharp from 'sharp';
 import type { ProcessorConfig } from './config.js';
 import { createProcessorContext, type ProcessorContext } from './context.js';
@@ -59,6 +60,8 @@ export function createProcessor(
       ctx.s3.destroy();
       await ctx.db.destroy();
       logger.info('image processor stopped');
+      // Last: main.ts exits right after, and buffered spans would be lost.
+      await flushTracing();
     })();
     return stopping;
   };

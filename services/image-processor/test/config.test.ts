@@ -28,14 +28,29 @@ describe('loadConfig', () => {
     expect(fixed.avif.target).toBeUndefined();
     const searched = profile({ QUALITY_TARGET: '72.5', AVIF_EFFORT: '0' });
     expect(searched.version).toBe('v1');
-    expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 5 });
-    expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 5 } });
+    expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 6 });
+    expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 6 } });
+  });
+
+  it('takes a target per format, each falling back to QUALITY_TARGET', () => {
+    const profile = (env: NodeJS.ProcessEnv) => resolveProfile(loadConfig(env).images.profile);
+    const both = profile({ QUALITY_TARGET: '70', QUALITY_TARGET_AVIF: '71.1' });
+    expect(both.webp.target).toMatchObject({ score: 70 });
+    expect(both.avif.target).toMatchObject({ score: 71.1 });
+    const avifOnly = profile({ QUALITY_TARGET_AVIF: '71.1' });
+    expect(avifOnly.webp).toEqual({
+      quality: DEFAULT_PROFILE.webp.quality,
+      effort: DEFAULT_PROFILE.webp.effort,
+    });
+    expect(avifOnly.avif.target).toMatchObject({ score: 71.1 });
   });
 
   it.each([
     ['VARIANT_FORMATS', 'webp,jpeg'],
     ['QUALITY_TARGET', 'high'],
     ['QUALITY_TARGET', '100'],
+    ['QUALITY_TARGET_AVIF', '0'],
+    ['QUALITY_TARGET_WEBP', 'best'],
     ['VARIANT_WIDTHS', '320,abc'],
     ['VARIANT_PROFILE_VERSION', 'V 1'],
     ['S3_PUBLIC_READ_ACL', 'maybe'],

@@ -110,10 +110,17 @@ export interface QualityBenchConfig {
   kodakDir: string;
   /** Image name prefixes to run (`BENCH_QUALITY_IMAGES`, e.g. `kodim01,kodim13`); all when unset. */
   only: string[] | undefined;
-  /** The search's target for both formats (`QUALITY_TARGET`); each format's own when unset. */
-  target: number | undefined;
+  /**
+   * The search's target per format, as the processor reads it (`QUALITY_TARGET_WEBP` /
+   * `QUALITY_TARGET_AVIF`, else `QUALITY_TARGET`); each format's own default when unset.
+   */
+  targets: { webp: number | undefined; avif: number | undefined };
   /** Where the JSON goes (`BENCH_QUALITY_OUT`, default `<repo>/bench-quality-results.json`). */
   outFile: string;
+}
+
+function numberOrUndefined(value: string | undefined): number | undefined {
+  return value ? Number(value) : undefined;
 }
 
 export function loadQualityBenchConfig(env: NodeJS.ProcessEnv = process.env): QualityBenchConfig {
@@ -121,7 +128,10 @@ export function loadQualityBenchConfig(env: NodeJS.ProcessEnv = process.env): Qu
   return {
     kodakDir: join(imageFixturesDir(), 'kodak'),
     only: only === undefined || only.length === 0 ? undefined : only,
-    target: env.QUALITY_TARGET ? Number(env.QUALITY_TARGET) : undefined,
+    targets: {
+      webp: numberOrUndefined(env.QUALITY_TARGET_WEBP ?? env.QUALITY_TARGET),
+      avif: numberOrUndefined(env.QUALITY_TARGET_AVIF ?? env.QUALITY_TARGET),
+    },
     outFile: env.BENCH_QUALITY_OUT ?? join(repoRoot(), 'bench-quality-results.json'),
   };
 }

@@ -4,13 +4,17 @@
  * AVIF q63 4:2:0: imgproxy's defaults), one image in flight, one libvips thread. Prints a table
  * and the worst three images per format, and writes BENCH_QUALITY_OUT
  * (default bench-quality-results.json): quality.<format>.bytesRatio (profile / baseline),
- * quality.<format>.minScore and quality.<format>.baselineMinScore, among others.
- * The search's target is QUALITY_TARGET when set, else 70 for WebP and 71.5 for AVIF (the
- * q63 4:2:0 baseline's worst Kodak score); BENCH_QUALITY_IMAGES=kodim01,kodim02 runs a subset.
- * `--explore` also runs the search with other AVIF settings (chroma subsampling, effort).
+ * quality.<format>.minScore and quality.<format>.baselineMinScore, among others; the costs are
+ * also divided by a baseline encode of each image timed beside it (msPerImageVsBaselineEncode),
+ * and the load average is recorded. The search's target is the processor's (QUALITY_TARGET_WEBP /
+ * QUALITY_TARGET_AVIF, else QUALITY_TARGET) when set, else 70 for
+ * WebP and 71.1 for AVIF (the q63 4:2:0 baseline's worst Kodak score, 71.08);
+ * BENCH_QUALITY_IMAGES=kodim01,kodim02 runs a subset. `--explore` also runs the search aimed at
+ * each baseline's own minimum and with other AVIF settings (bit depth, chroma subsampling, effort).
  * A standalone entry point, so it reads the environment itself.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_DECODE_LIMITS,
@@ -73,6 +77,31 @@ async function rgb(image: Sharp) {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
+/** One encode of `input` with `settings` at `quality`, as the pipeline would make it. */
+function encodeOnce(
+  format: VariantFormat,
+  settings: EncoderSettings,
+  quality: number,
+  input: Buffer,
+): Promise<Buffer> {
+  return format === 'webp'
+    ? sharp(input)
+        .webp({
+          quality,
+          effort: settings.effort,
+          smartSubsample: settings.smartSubsample ?? false,
+        })
+        .toBuffer()
+    : sharp(input)
+        .avif({
+          quality,
+          effort: settings.effort,
+          chromaSubsampling: settings.chromaSubsampling ?? '4:4:4',
+          ...(settings.bitdepth && { bitdepth: settings.bitdepth }),
+        })
+        .toBuffer();
+}
+
 /** One fixed encode per image, scored independently of the pipeline. */
 async function baseline(
   format: VariantFormat,
@@ -83,16 +112,7 @@ async function baseline(
   for (const [name, input] of images) {
     const reference = new Ssimulacra2Reference(await rgb(sharp(input)));
     const started = performance.now();
-    const data =
-      format === 'webp'
-        ? await sharp(input).webp({ quality: settings.quality, effort: settings.effort }).toBuffer()
-        : await sharp(input)
-            .avif({
-              quality: settings.quality,
-              effort: settings.effort,
-              chromaSubsampling: settings.chromaSubsampling ?? '4:4:4',
-            })
-            .toBuffer();
+    const data = await encodeOnce(format, settings, settings.quality, input);
     const ms = performance.now() - started;
     const score = reference.score(await rgb(sharp(data)));
     rows.push({ image: name, bytes: data.length, score, quality: settings.quality, ms });
@@ -102,13 +122,15 @@ async function baseline(
   return summarize(label, rows);
 }
 
+type ProfileSummary = Summary & { finalEncodeMs: number; baselineEncodeMs: number };
+
 /** The pipeline with `settings` for `format`, full-size variant only; its recorded score is checked. */
 async function profileRun(
   format: VariantFormat,
   settings: EncoderSettings,
   images: [string, Buffer][],
   label: string,
-): Promise<Summary & { finalEncodeMs: number }> {
+): Promise<ProfileSummary> {
   const profile: VariantProfile = {
     ...DEFAULT_PROFILE,
     widths: [],
@@ -117,6 +139,7 @@ async function profileRun(
   };
   const rows: Row[] = [];
   const finalMs: number[] = [];
+  const baselineMs: number[] = [];
   for (const [name, input] of images) {
     const started = performance.now();
     const result = await processImage(input, profile, DEFAULT_DECODE_LIMITS);
@@ -132,30 +155,23 @@ async function profileRun(
     }
     // The cost of encoding the chosen quality once, as a fixed-quality profile would.
     const encodeStarted = performance.now();
-    if (format === 'webp') {
-      await sharp(input)
-        .webp({
-          quality: variant.quality,
-          effort: settings.effort,
-          smartSubsample: settings.smartSubsample ?? false,
-        })
-        .toBuffer();
-    } else {
-      await sharp(input)
-        .avif({
-          quality: variant.quality,
-          effort: settings.effort,
-          chromaSubsampling: settings.chromaSubsampling ?? '4:4:4',
-        })
-        .toBuffer();
-    }
+    await encodeOnce(format, settings, variant.quality, input);
     finalMs.push(performance.now() - encodeStarted);
+    // And the baseline's encode of the same image at the same moment, so that a change in the
+    // machine's load during the run cannot skew the ratio of the two costs.
+    const baselineStarted = performance.now();
+    await encodeOnce(format, BASELINES[format], BASELINES[format].quality, input);
+    baselineMs.push(performance.now() - baselineStarted);
     rows.push({ image: name, bytes: variant.bytes, score, quality: variant.quality, ms });
   }
-  return { ...summarize(label, rows), finalEncodeMs: mean(finalMs) };
+  return {
+    ...summarize(label, rows),
+    finalEncodeMs: mean(finalMs),
+    baselineEncodeMs: mean(baselineMs),
+  };
 }
 
-function printTable(summaries: (Summary & { finalEncodeMs?: number })[]): void {
+function printTable(summaries: (Summary & Partial<ProfileSummary>)[]): void {
   const header = [
     'encoding',
     'mean KiB',
@@ -163,6 +179,7 @@ function printTable(summaries: (Summary & { finalEncodeMs?: number })[]): void {
     'mean q',
     'ms/image (search)',
     'ms/encode',
+    'search, encode / baseline encode',
   ];
   const rows = summaries.map((s) => [
     s.label,
@@ -171,6 +188,9 @@ function printTable(summaries: (Summary & { finalEncodeMs?: number })[]): void {
     round(s.meanQuality).toFixed(1),
     s.finalEncodeMs === undefined ? '' : String(Math.round(s.meanMs)),
     String(Math.round(s.finalEncodeMs ?? s.meanMs)),
+    s.baselineEncodeMs === undefined || s.finalEncodeMs === undefined
+      ? ''
+      : `${round(s.meanMs / s.baselineEncodeMs, 2)}, ${round(s.finalEncodeMs / s.baselineEncodeMs, 2)}`,
   ]);
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length)));
@@ -202,17 +222,21 @@ async function main(): Promise<void> {
 
   sharp.concurrency(1);
   const started = performance.now();
+  const loadBefore = loadavg()[0] as number;
   await processImage(images[0]?.[1] as Buffer, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS); // warm-up
   const results: Record<string, unknown> = {};
   const quality: Record<string, unknown> = {};
-  // The processor's variable, so the bench measures the profile it would run.
-  const targetEnv = config.target;
+  // The processor's variables, so the bench measures the profile it would run.
   for (const format of ['webp', 'avif'] as const) {
     const search = SEARCH[format];
-    const settings = withTargetScore(search, targetEnv ?? (search.target?.score as number), {});
+    const settings = withTargetScore(
+      search,
+      config.targets[format] ?? (search.target?.score as number),
+      {},
+    );
     const target = settings.target;
     const describe = (s: EncoderSettings) =>
-      `e${s.effort}${s.chromaSubsampling ? ` ${s.chromaSubsampling}` : ''}${s.smartSubsample ? ' sharp-yuv' : ''}, target ${s.target?.score ?? 'none'}`;
+      `e${s.effort}${s.chromaSubsampling ? ` ${s.chromaSubsampling}` : ''}${s.bitdepth ? ` ${s.bitdepth}-bit` : ''}${s.smartSubsample ? ' sharp-yuv' : ''}, target ${s.target?.score ?? 'none'}`;
     const base = await baseline(format, BASELINES[format], images);
     const prof = await profileRun(
       format,
@@ -220,7 +244,7 @@ async function main(): Promise<void> {
       images,
       `${format} searched (${describe(settings)})`,
     );
-    const explored: Summary[] = [];
+    const explored: ProfileSummary[] = [];
     if (explore) {
       // The search aimed at the baseline's own minimum: the saving at an equal minimum score.
       const atMin = Math.ceil(base.minScore * 10) / 10;
@@ -229,6 +253,7 @@ async function main(): Promise<void> {
     }
     if (explore && format === 'avif') {
       for (const variant of [
+        { bitdepth: settings.bitdepth === 10 ? (8 as const) : (10 as const) },
         { effort: settings.effort, chromaSubsampling: '4:4:4' as const },
         { effort: Math.max(0, settings.effort - 1), chromaSubsampling: settings.chromaSubsampling },
         { effort: settings.effort + 1, chromaSubsampling: settings.chromaSubsampling },
@@ -248,6 +273,10 @@ async function main(): Promise<void> {
       meanBytes: Math.round(prof.meanBytes),
       msPerImage: Math.round(prof.meanMs),
       encodeMsPerImage: Math.round(prof.finalEncodeMs),
+      // Both costs over the baseline's encode of each image timed beside them: load cancels out.
+      interleavedBaselineEncodeMs: Math.round(prof.baselineEncodeMs),
+      msPerImageVsBaselineEncode: round(prof.meanMs / prof.baselineEncodeMs, 2),
+      encodeMsVsBaselineEncode: round(prof.finalEncodeMs / prof.baselineEncodeMs, 2),
       targetScore: target?.score ?? null,
       baselineMinScore: round(base.minScore, 2),
       baselineMeanScore: round(base.meanScore, 2),
@@ -265,6 +294,8 @@ async function main(): Promise<void> {
           meanBytes: Math.round(e.meanBytes),
           minScore: round(e.minScore, 2),
           msPerImage: Math.round(e.meanMs),
+          msPerImageVsBaselineEncode: round(e.meanMs / e.baselineEncodeMs, 2),
+          encodeMsVsBaselineEncode: round(e.finalEncodeMs / e.baselineEncodeMs, 2),
         })),
       }),
     };
@@ -276,11 +307,13 @@ async function main(): Promise<void> {
     sharp: sharp.versions.sharp,
     libvips: sharp.versions.vips,
     threads: sharp.concurrency(),
+    // 1-minute load average at the start and the end: times are only comparable within a run.
+    loadAverage: [round(loadBefore, 2), round(loadavg()[0] as number, 2)],
   };
   results.date = new Date().toISOString();
   results.wallSeconds = Math.round((performance.now() - started) / 1000);
   console.log(
-    `\nms/image (search): decode + quality search + variant, 1 in flight; ms/encode: one encode at the chosen quality. ${results.wallSeconds} s`,
+    `\nms/image (search): decode + quality search + variant, 1 in flight; ms/encode: one encode at the chosen quality; both over the baseline's encode of the same images timed beside them. ${results.wallSeconds} s, load average ${(results.machine as { loadAverage: number[] }).loadAverage.join(' -> ')}`,
   );
   const out = config.outFile;
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -132,12 +132,20 @@ export async function startSystem(
     children.push(child);
     return child;
   };
+  // Started as the start commands do, with the tracing bootstrap (and, for the API, its V8 flags);
+  // no OTEL_* variable is set, so tracing is off and the figures are those of a production
+  // process without it.
   const start = (
     name: string,
     entry: string,
     env: NodeJS.ProcessEnv,
     flags: readonly string[] = [],
-  ) => spawnChild(name, [...flags, join(repoRoot(), entry)], env);
+  ) =>
+    spawnChild(
+      name,
+      [...flags, '--import', '@zocket/telemetry/register', join(repoRoot(), entry)],
+      env,
+    );
 
   const apiPort = await freePort();
   // The API runs with the V8 flags it has in production (API_NODE_FLAGS).

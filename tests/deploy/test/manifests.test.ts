@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { apiEnvSchema } from '@zocket/api';
 import { TOPICS } from '@zocket/contracts';
 import { processorEnvSchema } from '@zocket/image-processor';
+import { TELEMETRY_ENV_NAMES } from '@zocket/telemetry';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -30,12 +31,19 @@ const PROCESSOR_IMAGE = dockerfileImage('services/image-processor/Dockerfile');
 
 /** Read by Node or glibc rather than by the services' config; allowed on the processor only. */
 const RUNTIME_VARIABLES = new Set(['MALLOC_ARENA_MAX']);
+/**
+ * Read by the tracing bootstrap (`--import @zocket/telemetry/register`) and the OpenTelemetry SDK,
+ * before the service's config exists: the standard OTEL_* names it lists, and nothing else.
+ */
+const TRACING_VARIABLES = new Set<string>(TELEMETRY_ENV_NAMES);
 /** README variables deliberately left unset in the base, and why. */
 const UNSET_ON_PURPOSE: Record<string, string> = {
   AUTH_JWKS_URL: 'optional URL (an empty value is invalid); config.yaml shows it commented',
   CONSOLE_DIR: 'the default finds the console the API image ships (apps/console/dist)',
   NODE_ENV: 'the API image sets NODE_ENV=production itself',
   QUALITY_TARGET: 'opt-in quality search; unset keeps the fixed profile (README, Image processing)',
+  QUALITY_TARGET_WEBP: 'opt-in, per format: overrides QUALITY_TARGET for WebP',
+  QUALITY_TARGET_AVIF: 'opt-in, per format: overrides QUALITY_TARGET for AVIF',
 };
 const SENSITIVE = [
   'DATABASE_URL',
@@ -111,7 +119,10 @@ describe('environment', () => {
     for (const { workload, role, env } of services) {
       const keys = role === 'processor' ? PROCESSOR_KEYS : API_KEYS;
       const unknown = [...env.keys()].filter(
-        (name) => !keys.has(name) && !(role === 'processor' && RUNTIME_VARIABLES.has(name)),
+        (name) =>
+          !keys.has(name) &&
+          !TRACING_VARIABLES.has(name) &&
+          !(role === 'processor' && RUNTIME_VARIABLES.has(name)),
       );
       expect(unknown, workload.metadata.name).toEqual([]);
     }
@@ -142,6 +153,18 @@ describe('environment', () => {
       const schema = role === 'api' ? apiEnvSchema : processorEnvSchema;
       const parsed = schema.safeParse(Object.fromEntries(env));
       expect(parsed.error?.issues ?? [], workload.metadata.name).toEqual([]);
+    }
+  });
+
+  it('names each service for its traces, and instruments kafkajs in the processors only', () => {
+    for (const { workload, role, env } of services) {
+      if (role === 'migrate') continue;
+      const name = role === 'api' ? 'zocket-api' : 'zocket-image-processor';
+      expect(env.get('OTEL_SERVICE_NAME'), workload.metadata.name).toBe(name);
+      // In the API it would overwrite the request's traceparent the outbox rows carry.
+      expect(env.get('ZOCKET_OTEL_KAFKAJS'), workload.metadata.name).toBe(
+        role === 'processor' ? '1' : undefined,
+      );
     }
   });
 

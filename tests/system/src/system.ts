@@ -16,12 +16,18 @@ export interface ServiceProcess {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
-export function startService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
+/** `nodeArgs` go before the entry (e.g. `--import @zocket/telemetry/register`). */
+export function startService(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  nodeArgs: readonly string[] = [],
+): ServiceProcess {
   const logDir = join(repoRoot(), 'tests', 'system', '.logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}-${Date.now()}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [join(repoRoot(), entry)], {
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot(), entry)], {
     env: childProcessEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,6 +13,7 @@ import {
   transitionBulkJob,
 } from '@zocket/db';
 import type { Logger } from '@zocket/service-kit';
+import { inSpan, traceHeaders } from '@zocket/telemetry';
 import { WakeableSleep } from '../background/wakeable-sleep.js';
 import type { ApiConfig } from '../config.js';
 import type { ApiMetrics } from '../observability/metrics.js';
@@ -26,13 +27,17 @@ export type TickResult =
   | 'finished'
   | 'waiting';
 
-/** The outbox message of one bulk item: the image's current job id, on the bulk lane. */
+/**
+ * The outbox message of one bulk item: the image's current job id, on the bulk lane, carrying the
+ * dispatching tick's trace context.
+ */
 export function bulkItemMessage(topics: Topics, bulkJobId: string, t: BulkTarget): OutboxMessage {
   return {
     topic: topics.imageJobsBulk,
     key: t.productId,
     payload: imageJobEvent(t, 'reprocess'),
     headers: {
+      ...traceHeaders(),
       [HEADERS.correlationId]: bulkJobId,
       [HEADERS.eventType]: 'image.job.v1',
       [HEADERS.bulkJobId]: bulkJobId,
@@ -108,24 +113,32 @@ export class BulkDispatcher {
         metrics.bulkHolds.inc({ reason: liveLag === undefined ? 'lag_unknown' : 'live_lag' });
         return 'held-live-lag';
       }
-      const targets = await pageBulkTargets(trx, job.filter, {
-        after: state.cursor,
-        snapshotAt: state.snapshotAt,
-        limit: room,
-      });
-      const inserted = await insertBulkItems(trx, job.id, targets);
-      const fresh = targets.filter((t) => inserted.has(t.imageId));
-      await insertOutboxMessages(
-        trx,
-        fresh.map((t) => bulkItemMessage(topics, job.id, t)),
+      // A span only for a tick that dispatches: idle and held ticks run every BULK_TICK_MS.
+      return inSpan(
+        'bulk dispatch',
+        { attributes: { 'zocket.bulk_job.id': job.id } },
+        async (span): Promise<TickResult> => {
+          const targets = await pageBulkTargets(trx, job.filter, {
+            after: state.cursor,
+            snapshotAt: state.snapshotAt,
+            limit: room,
+          });
+          const inserted = await insertBulkItems(trx, job.id, targets);
+          const fresh = targets.filter((t) => inserted.has(t.imageId));
+          await insertOutboxMessages(
+            trx,
+            fresh.map((t) => bulkItemMessage(topics, job.id, t)),
+          );
+          await advanceBulkJob(trx, job.id, {
+            cursor: targets.at(-1)?.imageId ?? state.cursor,
+            dispatched: fresh.length,
+            enumerationDone: targets.length < room,
+          });
+          span.setAttribute('zocket.bulk.dispatched', fresh.length);
+          metrics.bulkDispatched.inc(fresh.length);
+          return 'dispatched';
+        },
       );
-      await advanceBulkJob(trx, job.id, {
-        cursor: targets.at(-1)?.imageId ?? state.cursor,
-        dispatched: fresh.length,
-        enumerationDone: targets.length < room,
-      });
-      metrics.bulkDispatched.inc(fresh.length);
-      return 'dispatched';
     });
   }
 

@@ -1,7 +1,9 @@
+import { httpInstrumentationMiddleware } from '@hono/otel';
+import { tracingActive } from '@zocket/telemetry';
 import { Hono } from 'hono';
 import type { ApiContext } from '../api-context.js';
 import { errorResponse, handleError } from './errors.js';
-import { createSecureHeaders, type HttpEnv, useMiddleware } from './middleware.js';
+import { createSecureHeaders, type HttpEnv, routeLabel, useMiddleware } from './middleware.js';
 import { createRequestRecorder } from './request-record.js';
 import { restRoutes } from './rest.js';
 import { mountConsole } from './routes/console.js';
@@ -19,6 +21,17 @@ export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () =>
   const { logger } = ctx;
   const app = new Hono<HttpEnv>();
 
+  // Server spans (the incoming traceparent continued), named by the metrics' bounded route label.
+  // Mounted only when a tracer provider is registered: with tracing off, requests (the cached
+  // read above all) pay nothing for it. Cache hits answered in front of the app (cached-read.ts)
+  // get no span: they are counted in the metrics and logged like every request.
+  if (tracingActive()) {
+    app.use(
+      httpInstrumentationMiddleware({
+        spanNameFactory: (c) => `${c.req.method} ${routeLabel(c.req.path)}`,
+      }),
+    );
+  }
   useMiddleware(app, ctx, createSecureHeaders(), createRequestRecorder(ctx.metrics, logger));
   app.onError((error, c) =>
     handleError(error, c, (e) =>

@@ -38,7 +38,7 @@ const KNOWN_ROUTES = new Set([
 const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 
 /** A bounded route label for metrics: unknown paths and procedures never become new series. */
-function routeLabel(path: string): string {
+export function routeLabel(path: string): string {
   if (path.startsWith('/trpc/')) {
     const name = path.slice('/trpc/'.length);
     if (name.includes(',')) return '/trpc/(batch)';

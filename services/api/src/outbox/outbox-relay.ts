@@ -9,6 +9,14 @@ import {
   recordOutboxFailure,
 } from '@zocket/db';
 import { type Logger, PRODUCER_OPTIONS } from '@zocket/service-kit';
+import {
+  contextFromKafkaHeaders,
+  inSpan,
+  type Link,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@zocket/telemetry';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { WakeableSleep } from '../background/wakeable-sleep.js';
 import type { ApiConfig } from '../config.js';
@@ -31,6 +39,17 @@ function toKafkaMessages(rows: readonly OutboxRow[]): Map<string, Message[]> {
     byTopic.set(row.topic, messages);
   }
   return byTopic;
+}
+
+/**
+ * Links from a batch's span to the trace each row was written in (its `traceparent` header): the
+ * OpenTelemetry messaging convention for a batch serving many traces.
+ */
+export function batchLinks(rows: readonly Pick<OutboxRow, 'headers'>[]): Link[] {
+  return rows.flatMap((row) => {
+    const context = trace.getSpanContext(contextFromKafkaHeaders(row.headers));
+    return context === undefined ? [] : [{ context }];
+  });
 }
 
 /**
@@ -94,22 +113,40 @@ export class OutboxRelay {
     const published = await this.deps.db.transaction().execute(async (trx) => {
       const rows = await claimOutboxBatch(trx, this.deps.config.batchSize);
       if (rows.length === 0) return 0;
-      const ids = rows.map((r) => r.id);
-      try {
-        await this.producer.sendBatch({
-          acks: -1,
-          topicMessages: [...toKafkaMessages(rows)].map(([topic, messages]) => ({
-            topic,
-            messages,
-          })),
-        });
-      } catch (error) {
-        failure = error;
-        await recordOutboxFailure(trx, ids, error instanceof Error ? error.message : String(error));
-        return 0;
-      }
-      await markOutboxPublished(trx, ids);
-      return rows.length;
+      // One PRODUCER span per batch, linked to each row's trace; the rows' headers (traceparent
+      // included) go to Kafka as written.
+      return inSpan(
+        'publish outbox',
+        {
+          kind: SpanKind.PRODUCER,
+          links: batchLinks(rows),
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'publish',
+            'messaging.batch.message_count': rows.length,
+          },
+        },
+        async (span) => {
+          const ids = rows.map((r) => r.id);
+          try {
+            await this.producer.sendBatch({
+              acks: -1,
+              topicMessages: [...toKafkaMessages(rows)].map(([topic, messages]) => ({
+                topic,
+                messages,
+              })),
+            });
+          } catch (error) {
+            failure = error;
+            const message = error instanceof Error ? error.message : String(error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message });
+            await recordOutboxFailure(trx, ids, message);
+            return 0;
+          }
+          await markOutboxPublished(trx, ids);
+          return rows.length;
+        },
+      );
     });
     if (failure !== undefined) throw failure;
     this.deps.metrics.outboxPublished.inc(published);

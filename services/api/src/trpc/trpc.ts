@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { isAppError } from '@zocket/contracts';
+import { inSpan } from '@zocket/telemetry';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { ApiContext } from '../api-context.js';
 import { type AuthUser, isOperator } from '../auth/authenticator.js';
@@ -77,8 +78,27 @@ const optionalAuth = t.middleware(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, authUser: user } });
 });
 
+/**
+ * One span per procedure call, named for it (a batch request has one per call, REST twins too).
+ * A failed call's error is left to the formatter: the span only carries its tRPC code.
+ */
+const traceProcedure = t.middleware(({ path, type, next }) =>
+  inSpan(
+    `trpc ${path}`,
+    { attributes: { 'rpc.system': 'trpc', 'rpc.method': path, 'trpc.type': type } },
+    async (span) => {
+      const result = await next();
+      if (!result.ok) span.setAttribute('trpc.error_code', result.error.code);
+      return result;
+    },
+  ),
+);
+
 export const router = t.router;
-export const publicProcedure = t.procedure.use(mapDomainErrors).use(optionalAuth);
+export const publicProcedure = t.procedure
+  .use(traceProcedure)
+  .use(mapDomainErrors)
+  .use(optionalAuth);
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.authUser === null) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a bearer token is required' });

@@ -4,6 +4,7 @@ import { handleBulkMessage } from '../bulk/bulk-handler.js';
 import { BulkJobStatusCache } from '../bulk/bulk-job-status.js';
 import type { ProcessorContext } from '../context.js';
 import { handleJob } from './job-handler.js';
+import { inJobSpan } from './job-span.js';
 import { headerValue } from './kafka-headers.js';
 import type { Lane } from './lanes.js';
 
@@ -117,11 +118,11 @@ export class ImageJobConsumer {
       }, HEARTBEAT_EVERY_MS);
       try {
         const job = { ...message, topic: batch.topic };
-        if (this.lane.name === 'bulk') {
-          await handleBulkMessage(this.ctx, job, this.lane, batch.partition, this.statuses);
-        } else {
-          await handleJob(this.ctx, job, { retryTopic: this.lane.retryTopic });
-        }
+        await inJobSpan<unknown>(batch.topic, batch.partition, message, () =>
+          this.lane.name === 'bulk'
+            ? handleBulkMessage(this.ctx, job, this.lane, batch.partition, this.statuses)
+            : handleJob(this.ctx, job, { retryTopic: this.lane.retryTopic }),
+        );
       } finally {
         clearInterval(beat);
       }

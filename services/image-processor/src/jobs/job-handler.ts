@@ -14,6 +14,7 @@ import {
   findImageContentHash,
   startImageJob,
 } from '@zocket/db';
+import { inSpan, traceHeaders } from '@zocket/telemetry';
 import type { IHeaders, Message } from 'kafkajs';
 import type { ProcessorContext } from '../context.js';
 import { safeFetch } from '../fetch/safe-fetch.js';
@@ -113,17 +114,24 @@ async function produceVariants(
     if (hit !== undefined) return hit;
   }
   return renderOnce(ctx, contentHash, async () => {
-    const processed = await processImage(source.bytes, ctx.profile, {
-      maxPixels: config.images.maxPixels,
-      maxInputBytes: config.fetch.maxBytes,
+    // Two spans split a render into decode/encode (sharp) and the S3 uploads.
+    const processed = await inSpan('render variants', {}, async (span) => {
+      const result = await processImage(source.bytes, ctx.profile, {
+        maxPixels: config.images.maxPixels,
+        maxInputBytes: config.fetch.maxBytes,
+      });
+      span.setAttributes({
+        'zocket.image.width': result.source.width,
+        'zocket.image.height': result.source.height,
+        'zocket.image.variants': result.variants.length,
+      });
+      return result;
     });
     signal.throwIfAborted();
-    const variants = await putVariants(
-      ctx.s3,
-      config.s3,
-      ctx.profile.version,
-      contentHash,
-      processed.variants,
+    const variants = await inSpan(
+      'upload variants',
+      { attributes: { 'zocket.image.variants': processed.variants.length } },
+      () => putVariants(ctx.s3, config.s3, ctx.profile.version, contentHash, processed.variants),
     );
     for (const v of processed.variants) ctx.metrics.bytesOut.inc({ format: v.format }, v.bytes);
     return {
@@ -164,6 +172,7 @@ async function publishResult(
         key: job.productId,
         value: JSON.stringify(event),
         headers: {
+          ...traceHeaders(),
           [HEADERS.eventType]: 'image.result.v1',
           ...(correlationId === undefined ? {} : { [HEADERS.correlationId]: correlationId }),
         },
@@ -192,7 +201,8 @@ async function finishReady(
 
 /**
  * Copies the original message to `topic` (retry or dead-letter) with where it came from, which
- * delivery it was and why it failed; `extra` headers are added.
+ * delivery it was and why it failed; `extra` headers are added. Its `traceparent` is this
+ * attempt's span, so the next attempt (or a DLQ replay) continues the same trace.
  */
 async function forward(
   ctx: ProcessorContext,
@@ -212,6 +222,7 @@ async function forward(
       [HEADERS.error]: failure.message.slice(0, 1000),
       [HEADERS.errorCode]: failure.code,
       ...extra,
+      ...traceHeaders(),
     },
   };
   await ctx.producer.send({ topic, acks: -1, messages: [forwarded] });

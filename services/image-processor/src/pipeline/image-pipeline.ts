@@ -316,10 +316,15 @@ function encoder(
   settings: EncoderSettings,
   quality: number,
 ): Sharp {
-  const { effort, chromaSubsampling, smartSubsample } = settings;
+  const { effort, chromaSubsampling, smartSubsample, bitdepth } = settings;
   return format === 'webp'
     ? image.webp({ quality, effort, ...(smartSubsample && { smartSubsample }) })
-    : image.avif({ quality, effort, ...(chromaSubsampling && { chromaSubsampling }) });
+    : image.avif({
+        quality,
+        effort,
+        ...(chromaSubsampling && { chromaSubsampling }),
+        ...(bitdepth && { bitdepth }),
+      });
 }
 
 async function rgbPixels(image: Sharp): Promise<RgbImage> {

@@ -35,8 +35,11 @@ interface ReferenceScale {
   height: number;
   xyb: Planes3;
   mu: Planes3;
+  /** blur(x²) */
   sigmaSq: Planes3;
   blur: RecursiveGaussian;
+  /** Scratch for the distorted side, reused by every score. */
+  scratch: { xyb: Planes3; mu: Float32Array; sigmaSq: Float32Array; sigma12: Float32Array };
 }
 
 const SRGB_TO_LINEAR = (() => {
@@ -120,10 +123,6 @@ function toPositiveXyb(rgb: Planes3, out: Planes3): void {
   }
 }
 
-function multiply(a: Float32Array, b: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < a.length; i++) out[i] = (a[i] as number) * (b[i] as number);
-}
-
 /** The reference image, converted and blurred once, ready to score any number of distortions. */
 export class Ssimulacra2Reference {
   readonly width: number;
@@ -140,18 +139,24 @@ export class Ssimulacra2Reference {
     this.width = width;
     this.height = height;
     forEachScale(toLinearPlanes(image), width, height, (linear, w, h) => {
+      const size = w * h;
       const blur = new RecursiveGaussian(w, h);
-      const xyb = planes(w * h);
+      const xyb = planes(size);
       toPositiveXyb(linear, xyb);
-      const mu = planes(w * h);
-      const sigmaSq = planes(w * h);
-      const product = new Float32Array(w * h);
+      const mu = planes(size);
+      const sigmaSq = planes(size);
       for (let c = 0; c < 3; c++) {
-        blur.blur(xyb[c] as Float32Array, mu[c] as Float32Array);
-        multiply(xyb[c] as Float32Array, xyb[c] as Float32Array, product);
-        blur.blur(product, sigmaSq[c] as Float32Array);
+        const x = xyb[c] as Float32Array;
+        blur.blur(x, mu[c] as Float32Array);
+        blur.blur(x, sigmaSq[c] as Float32Array, x);
       }
-      this.scales.push({ width: w, height: h, xyb, mu, sigmaSq, blur });
+      const scratch = {
+        xyb: planes(size),
+        mu: new Float32Array(size),
+        sigmaSq: new Float32Array(size),
+        sigma12: new Float32Array(size),
+      };
+      this.scales.push({ width: w, height: h, xyb, mu, sigmaSq, blur, scratch });
     });
   }
 
@@ -164,35 +169,29 @@ export class Ssimulacra2Reference {
     }
     const averages: { ssim: number[]; edge: number[] }[] = [];
     let index = 0;
-    forEachScale(toLinearPlanes(distorted), this.width, this.height, (linear, w, h) => {
+    forEachScale(toLinearPlanes(distorted), this.width, this.height, (linear) => {
       const ref = this.scales[index++] as ReferenceScale;
-      const size = w * h;
-      const xyb = planes(size);
+      const { xyb, mu, sigmaSq, sigma12 } = ref.scratch;
       toPositiveXyb(linear, xyb);
-      const product = new Float32Array(size);
-      const mu2 = new Float32Array(size);
-      const sigma22 = new Float32Array(size);
-      const sigma12 = new Float32Array(size);
       const ssim: number[] = [];
       const edge: number[] = [];
       for (let c = 0; c < 3; c++) {
         const img1 = ref.xyb[c] as Float32Array;
         const img2 = xyb[c] as Float32Array;
-        ref.blur.blur(img2, mu2);
-        multiply(img2, img2, product);
-        ref.blur.blur(product, sigma22);
-        multiply(img1, img2, product);
-        ref.blur.blur(product, sigma12);
-        ssim.push(
-          ...ssimMap(
-            ref.mu[c] as Float32Array,
-            mu2,
-            ref.sigmaSq[c] as Float32Array,
-            sigma22,
-            sigma12,
-          ),
+        ref.blur.blur(img2, mu);
+        ref.blur.blur(img2, sigmaSq, img2);
+        ref.blur.blur(img2, sigma12, img1);
+        const maps = compareMaps(
+          img1,
+          ref.mu[c] as Float32Array,
+          ref.sigmaSq[c] as Float32Array,
+          img2,
+          mu,
+          sigmaSq,
+          sigma12,
         );
-        edge.push(...edgeDiffMap(img1, ref.mu[c] as Float32Array, img2, mu2));
+        ssim.push(maps[0], maps[1]);
+        edge.push(maps[2], maps[3], maps[4], maps[5]);
       }
       averages.push({ ssim, edge });
     });
@@ -221,46 +220,39 @@ function forEachScale(
   }
 }
 
-function ssimMap(
-  m1: Float32Array,
-  m2: Float32Array,
-  s11: Float32Array,
-  s22: Float32Array,
-  s12: Float32Array,
-): [number, number] {
-  let sum1 = 0;
-  let sum4 = 0;
-  for (let i = 0; i < m1.length; i++) {
-    const mu1 = m1[i] as number;
-    const mu2 = m2[i] as number;
-    const muDiff = mu1 - mu2;
-    const numM = 1 - muDiff * muDiff;
-    const numS = 2 * ((s12[i] as number) - mu1 * mu2) + C2;
-    const denomS = (s11[i] as number) - mu1 * mu1 + ((s22[i] as number) - mu2 * mu2) + C2;
-    const d = Math.max(0, 1 - (numM * numS) / denomS);
-    sum1 += d;
-    const d2 = d * d;
-    sum4 += d2 * d2;
-  }
-  const n = m1.length;
-  return [sum1 / n, Math.sqrt(Math.sqrt(sum4 / n))];
-}
-
-function edgeDiffMap(
+/**
+ * The SSIM map and the two edge maps of one plane in one pass, each averaged with a 1-norm and a
+ * 4-norm: [ssim1, ssim4, artifact1, artifact4, detailLost1, detailLost4].
+ */
+function compareMaps(
   img1: Float32Array,
   mu1: Float32Array,
+  sigma11: Float32Array,
   img2: Float32Array,
   mu2: Float32Array,
-): [number, number, number, number] {
+  sigma22: Float32Array,
+  sigma12: Float32Array,
+): [number, number, number, number, number, number] {
+  let ssim1 = 0;
+  let ssim4 = 0;
   let artifact1 = 0;
   let artifact4 = 0;
   let lost1 = 0;
   let lost4 = 0;
-  for (let i = 0; i < img1.length; i++) {
+  const n = mu1.length;
+  for (let i = 0; i < n; i++) {
+    const m1 = mu1[i] as number;
+    const m2 = mu2[i] as number;
+    const muDiff = m1 - m2;
+    const numM = 1 - muDiff * muDiff;
+    const numS = 2 * ((sigma12[i] as number) - m1 * m2) + C2;
+    const denomS = (sigma11[i] as number) - m1 * m1 + ((sigma22[i] as number) - m2 * m2) + C2;
+    const s = Math.max(0, 1 - (numM * numS) / denomS);
+    ssim1 += s;
+    const s2 = s * s;
+    ssim4 += s2 * s2;
     const d =
-      (1 + Math.abs((img2[i] as number) - (mu2[i] as number))) /
-        (1 + Math.abs((img1[i] as number) - (mu1[i] as number))) -
-      1;
+      (1 + Math.abs((img2[i] as number) - m2)) / (1 + Math.abs((img1[i] as number) - m1)) - 1;
     if (d > 0) {
       artifact1 += d;
       const d2 = d * d;
@@ -271,13 +263,8 @@ function edgeDiffMap(
       lost4 += d2 * d2;
     }
   }
-  const n = img1.length;
-  return [
-    artifact1 / n,
-    Math.sqrt(Math.sqrt(artifact4 / n)),
-    lost1 / n,
-    Math.sqrt(Math.sqrt(lost4 / n)),
-  ];
+  const root4 = (x: number) => Math.sqrt(Math.sqrt(x / n));
+  return [ssim1 / n, root4(ssim4), artifact1 / n, root4(artifact4), lost1 / n, root4(lost4)];
 }
 
 // biome-ignore format: the crate's 108 weights, kept in its order (plane, scale, norm, map).

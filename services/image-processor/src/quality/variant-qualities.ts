@@ -9,6 +9,8 @@ export interface EncoderSettings {
   effort: number;
   /** AVIF only (WebP is always 4:2:0). */
   chromaSubsampling?: '4:2:0' | '4:4:4';
+  /** AVIF only: 8 (the default) or 10 bits per sample. */
+  bitdepth?: 8 | 10;
   /** WebP only: sharp's "sharp YUV" RGB to YUV conversion, which keeps colour edges crisper. */
   smartSubsample?: boolean;
   /** When set, the quality is searched per image to reach `target.score`. */

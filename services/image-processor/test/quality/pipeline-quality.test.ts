@@ -211,4 +211,44 @@ describe.runIf(existsSync(kodak))('on Kodak photos (IMAGE_FIXTURES)', () => {
       });
     },
   );
+
+  // The searched settings as they are (AVIF 10-bit, each format's own target), encodes counted.
+  it.each(['kodim02.png', 'kodim13.png', 'kodim20.png'])(
+    "%s reaches each format's own target within maxProbes + 1 encodes",
+    async (name) => {
+      const input = readFileSync(join(kodak, name));
+      const { width = 0 } = await sharp(input).metadata();
+      const encodes: Record<string, number> = { webp: 0, avif: 0 };
+      const qualities = new VariantQualities({ webp: SEARCH_WEBP, avif: SEARCH_AVIF }, [width], {
+        encode: async (format, w, s, quality) => {
+          encodes[format] = (encodes[format] ?? 0) + 1;
+          const image = sharp(input).resize({ width: w });
+          return (
+            format === 'webp'
+              ? image.webp({ quality, effort: s.effort })
+              : image.avif({
+                  quality,
+                  effort: s.effort,
+                  chromaSubsampling: s.chromaSubsampling ?? '4:4:4',
+                  bitdepth: s.bitdepth ?? 8,
+                })
+          ).toBuffer({ resolveWithObject: true });
+        },
+        scorer: new VariantScorer(
+          () => rgb(sharp(input)),
+          (data) => rgb(sharp(data)),
+        ),
+      });
+      const reference = new Ssimulacra2Reference(await rgb(sharp(input)));
+      for (const format of ['webp', 'avif'] as const) {
+        const target = (format === 'webp' ? SEARCH_WEBP : SEARCH_AVIF).target;
+        if (target === undefined) throw new Error(`${format} has no target`);
+        const variant = await qualities.variant(format, width);
+        expect(reference.score(await rgb(sharp(variant.data))), format).toBeGreaterThanOrEqual(
+          target.score,
+        );
+        expect(encodes[format], format).toBeLessThanOrEqual(target.maxProbes + 1);
+      }
+    },
+  );
 });

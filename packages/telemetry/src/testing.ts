@@ -1,0 +1,43 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  InMemorySpanExporter,
+  NodeTracerProvider,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+
+export type { ReadableSpan };
+
+/** Spans recorded in memory by a provider registered for one test file. */
+export interface SpanRecorder extends AsyncDisposable {
+  /** Every span ended so far. */
+  spans(): ReadableSpan[];
+  /** Forgets the spans recorded so far. */
+  reset(): void;
+  /** Unregisters the provider (and the context manager and propagator it installed). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Registers a global tracer provider that keeps ended spans in memory, with the async-hooks
+ * context manager and the W3C propagator, as the register entry does. For tests: nothing is
+ * patched (the services' own spans, @hono/otel's and the consumer's are manual).
+ */
+export function recordSpans(): SpanRecorder {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const stop = async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  };
+  return {
+    spans: () => exporter.getFinishedSpans(),
+    reset: () => exporter.reset(),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
