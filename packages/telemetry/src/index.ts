@@ -10,6 +10,11 @@ export {
   trace,
 } from '@opentelemetry/api';
 export { traceLogFields } from './log-mixin.js';
-export { contextFromKafkaHeaders, type KafkaHeaders, traceHeaders } from './propagation.js';
+export {
+  contextFromHttpHeaders,
+  contextFromKafkaHeaders,
+  type KafkaHeaders,
+  traceHeaders,
+} from './propagation.js';
 export { flushTracing, inSpan, tracingActive, zocketTracer } from './spans.js';
 export { TELEMETRY_ENV_NAMES, type TracingSettings, tracingSettings } from './tracing-env.js';

@@ -29,6 +29,16 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
   return headers;
 }
 
+/**
+ * The trace context carried in request headers as node gives them (lower-case names, string or
+ * string[] values): the incoming `traceparent`, or the root context when there is none.
+ */
+export function contextFromHttpHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, kafkaHeaderGetter);
+}
+
 /** The trace context carried in a message's headers (the root context when there is none). */
 export function contextFromKafkaHeaders(headers: KafkaHeaders | undefined): Context {
   if (headers === undefined) return ROOT_CONTEXT;

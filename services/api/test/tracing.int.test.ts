@@ -95,4 +95,30 @@ describe('one trace from the request to the Kafka message', () => {
       .map((s) => s.name);
     expect(names).toEqual(['GET /products/:id', 'GET /products/:id', 'GET (unmatched)']);
   });
+
+  it('gives a cache hit answered in front of the app one server span too, in the caller trace', async () => {
+    const product = await world.createProduct(owner);
+    await world.api.ctx.cache.invalidate(product.id);
+    recorder.reset();
+    const traceIds = [hex(16), hex(16)];
+    for (const traceId of traceIds) {
+      // Over the network: only real HTTP requests reach the fast path.
+      const res = await fetch(`${world.baseUrl}/products/${product.id}`, {
+        headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+      });
+      expect(res.status).toBe(200);
+    }
+    const servers = recorder.spans().filter((s) => s.kind === SpanKind.SERVER);
+    // The miss is the app's span; the hit is the fast path's (marked), never both for one request.
+    expect(servers.map((s) => [s.name, s.spanContext().traceId])).toEqual([
+      ['GET /products/:id', traceIds[0]],
+      ['GET /products/:id', traceIds[1]],
+    ]);
+    expect(servers[0]?.attributes['zocket.cache']).toBeUndefined();
+    expect(servers[1]?.attributes).toMatchObject({
+      'zocket.cache': 'hit',
+      'http.route': '/products/:id',
+      'http.response.status_code': 200,
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { idSchema } from '@zocket/contracts';
+import { contextFromHttpHeaders, SpanKind, tracingActive, zocketTracer } from '@zocket/telemetry';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ProductCache } from '../cache/product-cache.js';
 import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './request-record.js';
@@ -17,6 +18,8 @@ import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './reques
  * request id, metrics and log line (request-record.ts), and the security headers, captured once
  * from the app's own middleware. Requests from a browser (Origin) go to the app for their CORS
  * headers; in-process requests (`app.request`) never come here and take the procedure path.
+ * With tracing on, a hit gets the server span the app's middleware would have given it (same name,
+ * the caller's traceparent continued); a miss gets its span from the app, so never two.
  */
 
 /** The headers `secure` sets, read by running it once on an empty response. */
@@ -102,6 +105,8 @@ export function withCachedReads(
     res.end(body);
   };
 
+  const traced = tracingActive();
+
   return (req, res) => {
     const candidate = security === undefined ? undefined : candidateOf(req);
     if (candidate === undefined) {
@@ -115,9 +120,31 @@ export function withCachedReads(
         const given = req.headers['x-request-id'];
         const requestId = requestIdFrom(typeof given === 'string' ? given : undefined);
         answer(res, candidate, json, requestId);
+        if (traced) traceHit(req, candidate, started, requestId);
         record({ route: candidate.route, method: 'GET', status: '200' }, started, requestId);
       },
       () => app(req, res), // peek never rejects; should it, the app answers
     );
   };
+}
+
+/** The server span of a hit, started when the request came in and ended now. */
+function traceHit(req: IncomingMessage, candidate: Candidate, started: number, requestId: string) {
+  const span = zocketTracer().startSpan(
+    `GET ${candidate.route}`,
+    {
+      kind: SpanKind.SERVER,
+      startTime: performance.timeOrigin + started,
+      attributes: {
+        'http.request.method': 'GET',
+        'http.route': candidate.route,
+        'url.path': candidate.trpc ? TRPC_BY_ID : `${REST_PREFIX}${candidate.id}`,
+        'http.response.status_code': 200,
+        'zocket.cache': 'hit',
+        'zocket.request_id': requestId,
+      },
+    },
+    contextFromHttpHeaders(req.headers),
+  );
+  span.end();
 }
