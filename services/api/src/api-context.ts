@@ -1,7 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { cacheKeys, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
-import { createCacheRedis, createKafka, createS3Client, type Logger } from '@zocket/service-kit';
+import {
+  createCacheRedis,
+  createKafka,
+  createS3Client,
+  KafkaProbe,
+  type Logger,
+} from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { type Authenticator, createAuthenticator } from './auth/authenticator.js';
@@ -22,6 +28,8 @@ export interface ApiContext {
   redis: Redis;
   cache: ProductCache;
   kafka: Kafka;
+  /** The readiness view's Kafka check, over one kept connection. */
+  kafkaProbe: KafkaProbe;
   topics: Topics;
   s3: S3Client;
   authenticate: Authenticator;
@@ -75,6 +83,7 @@ export function createApiContext(config: ApiConfig, logger: Logger): ApiContext 
       logger,
     ),
     kafka,
+    kafkaProbe: new KafkaProbe(kafka),
     topics: topicNames(config.kafka.topicPrefix),
     s3,
     authenticate: createAuthenticator(config.auth),

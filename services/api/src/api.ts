@@ -97,6 +97,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
       await dispatcher.stop();
       await relay.stop();
       await janitor.stop();
+      await ctx.kafkaProbe.stop();
       ctx.redis.disconnect();
       ctx.s3.destroy();
       ctx.presigner.destroy();

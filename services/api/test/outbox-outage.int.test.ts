@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HEADERS, parseImageJobEvent } from '@zocket/contracts';
 import { type DedicatedKafka, startDedicatedKafka } from '@zocket/testkit';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ApiWorld, createApiWorld, newSubject, waitFor } from './api-world.js';
 
 /* Kafka is stopped and restarted here, so this file gets a broker of its own. */
@@ -23,6 +23,13 @@ afterAll(async () => {
 describe('when Kafka is down', () => {
   it('still accepts a create, and publishes its job after Kafka restarts', async () => {
     const owner = await world.token(newSubject('outage'));
+    // Readiness asks Kafka over one kept connection, not a new one per probe.
+    const admins = vi.spyOn(world.api.ctx.kafka, 'admin');
+    for (let i = 0; i < 3; i += 1) {
+      const all = await world.call('GET', '/readyz/all');
+      expect(all.status, JSON.stringify(all.body)).toBe(200);
+    }
+    expect(admins).toHaveBeenCalledTimes(1);
     await kafka.kill();
 
     const requestId = `req-${randomUUID()}`;
@@ -79,5 +86,11 @@ describe('when Kafka is down', () => {
       // the relay's backoff (at most 30 s); the row is marked published then.
       { timeoutMs: 45_000, what: 'the outbox row to be marked published' },
     );
+    // The probe's connection was dropped with the broker; the view recovers on a new one.
+    await waitFor(
+      async () => ((await world.call('GET', '/readyz/all')).status === 200 ? true : undefined),
+      { timeoutMs: 20_000, what: '/readyz/all to answer 200 again' },
+    );
+    admins.mockRestore();
   }, 150_000);
 });

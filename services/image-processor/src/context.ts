@@ -5,6 +5,7 @@ import {
   createCacheRedis,
   createKafka,
   createS3Client,
+  KafkaProbe,
   type Logger,
   PRODUCER_OPTIONS,
 } from '@zocket/service-kit';
@@ -29,6 +30,8 @@ export interface ProcessorContext {
   cache: CacheInvalidator;
   s3: S3Client;
   kafka: Kafka;
+  /** Readiness's Kafka check, over one kept connection. */
+  kafkaProbe: KafkaProbe;
   producer: Producer;
   topics: Topics;
   cacheKeys: CacheKeys;
@@ -60,6 +63,7 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     cache: new CacheInvalidator(redis, keys, logger),
     s3: createS3Client(config.s3),
     kafka,
+    kafkaProbe: new KafkaProbe(kafka),
     producer: kafka.producer(PRODUCER_OPTIONS),
     topics: topicNames(config.kafka.topicPrefix),
     cacheKeys: keys,

@@ -55,6 +55,7 @@ export function createProcessor(
       ]);
       clearTimeout(timer);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await ctx.kafkaProbe.stop();
       ctx.cache.stop();
       ctx.redis.disconnect();
       ctx.s3.destroy();

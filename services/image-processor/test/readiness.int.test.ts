@@ -26,6 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await ctx?.kafkaProbe.stop();
   ctx?.redis.disconnect();
   ctx?.s3.destroy();
   await ctx?.db.destroy();
@@ -40,5 +41,7 @@ describe('the processor readiness check', () => {
     expect(body.postgres).toBe('ok');
     expect(body.kafka).not.toBe('ok');
     expect(Date.now() - started).toBeLessThan(5_000);
+    // The failed probe let its connection go: the next one tries afresh, and fails the same way.
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
   });
 });

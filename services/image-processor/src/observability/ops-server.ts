@@ -20,17 +20,9 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
       const all = path === '/readyz/all';
       void Promise.all([
         checkDependency(() => sql`select 1`.execute(ctx.db)),
-        checkDependency(async () => {
-          // No retries: a joined member keeps "consuming" while kafkajs retries a lost broker, so
-          // readiness asks the cluster itself, once, within the check's bound.
-          const admin = ctx.kafka.admin({ retry: { retries: 0 } });
-          await admin.connect();
-          try {
-            await admin.describeCluster();
-          } finally {
-            await admin.disconnect();
-          }
-        }),
+        // A joined member keeps "consuming" while kafkajs retries a lost broker, so readiness
+        // asks the cluster itself, once, within the check's bound.
+        checkDependency(() => ctx.kafkaProbe.check()),
         all ? checkDependency(() => ctx.redis.ping()) : Promise.resolve(undefined),
       ]).then(([postgres, kafka, redis]) => {
         const consumer = isConsuming() ? 'ok' : 'not consuming';

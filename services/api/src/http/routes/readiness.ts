@@ -28,18 +28,10 @@ export function registerReadiness<E extends object>(
   });
 
   app.get('/readyz/all', async (c) => {
-    const admin = ctx.kafka.admin();
     const [pg, redis, kafka] = await Promise.all([
       postgres(),
       checkDependency(() => ctx.redis.ping()),
-      checkDependency(async () => {
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      }),
+      checkDependency(() => ctx.kafkaProbe.check()),
     ]);
     const ready = pg === 'ok' && redis === 'ok' && kafka === 'ok';
     return c.json(
