@@ -11,9 +11,8 @@ export {
 } from '@opentelemetry/api';
 export { traceLogFields } from './log-mixin.js';
 export {
-  contextFromHttpHeaders,
-  contextFromKafkaHeaders,
-  type KafkaHeaders,
+  type CarrierHeaders,
+  contextFromHeaders,
   traceHeaders,
 } from './propagation.js';
 export { flushTracing, inSpan, tracingActive, zocketTracer } from './spans.js';

@@ -6,11 +6,14 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 
-/** Kafka header values as kafkajs delivers them: Buffers, strings, or arrays of either. */
-export type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+/**
+ * Headers that may carry a trace context: Kafka's as kafkajs delivers them (Buffers, strings, or
+ * arrays of either), an outbox row's, or an HTTP request's as node gives them (lower-case names).
+ */
+export type CarrierHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
-/** Reads W3C headers from Kafka headers, whatever form kafkajs gave their values in. */
-const kafkaHeaderGetter: TextMapGetter<KafkaHeaders> = {
+/** Reads W3C headers whatever form their values came in. */
+const headerGetter: TextMapGetter<CarrierHeaders> = {
   get(carrier, key) {
     const value = carrier[key] ?? carrier[key.toLowerCase()];
     const first = Array.isArray(value) ? value[0] : value;
@@ -29,18 +32,8 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
   return headers;
 }
 
-/**
- * The trace context carried in request headers as node gives them (lower-case names, string or
- * string[] values): the incoming `traceparent`, or the root context when there is none.
- */
-export function contextFromHttpHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Context {
-  return propagation.extract(ROOT_CONTEXT, headers, kafkaHeaderGetter);
-}
-
-/** The trace context carried in a message's headers (the root context when there is none). */
-export function contextFromKafkaHeaders(headers: KafkaHeaders | undefined): Context {
+/** The trace context the headers carry (the root context when there is none). */
+export function contextFromHeaders(headers: CarrierHeaders | undefined): Context {
   if (headers === undefined) return ROOT_CONTEXT;
-  return propagation.extract(ROOT_CONTEXT, headers, kafkaHeaderGetter);
+  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
 }

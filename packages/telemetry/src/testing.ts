@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -40,4 +41,9 @@ export function recordSpans(): SpanRecorder {
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** A random W3C id in hex: 16 bytes for a trace id, 8 for a span id (for a test's traceparent). */
+export function randomHexId(bytes: 8 | 16): string {
+  return randomBytes(bytes).toString('hex');
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { contextFromKafkaHeaders, trace, traceHeaders, zocketTracer } from '../src/index.js';
+import { contextFromHeaders, trace, traceHeaders, zocketTracer } from '../src/index.js';
 import { recordSpans } from '../src/testing.js';
 
 const recorder = recordSpans();
@@ -25,12 +25,12 @@ describe('traceHeaders', () => {
   });
 });
 
-describe('contextFromKafkaHeaders', () => {
+describe('contextFromHeaders', () => {
   const { result: headers, spanContext } = inActiveSpan(() => traceHeaders());
   const expected = { traceId: spanContext.traceId, spanId: spanContext.spanId, isRemote: true };
 
   it('reads a traceparent given as a string (as written into the outbox row)', () => {
-    const extracted = trace.getSpanContext(contextFromKafkaHeaders(headers));
+    const extracted = trace.getSpanContext(contextFromHeaders(headers));
     expect(extracted).toMatchObject(expected);
   });
 
@@ -38,25 +38,25 @@ describe('contextFromKafkaHeaders', () => {
     const buffers = Object.fromEntries(
       Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]),
     );
-    expect(trace.getSpanContext(contextFromKafkaHeaders(buffers))).toMatchObject(expected);
+    expect(trace.getSpanContext(contextFromHeaders(buffers))).toMatchObject(expected);
   });
 
   it('reads the first of repeated values', () => {
     const repeated = { traceparent: [Buffer.from(headers.traceparent ?? ''), 'garbage'] };
-    expect(trace.getSpanContext(contextFromKafkaHeaders(repeated))).toMatchObject(expected);
+    expect(trace.getSpanContext(contextFromHeaders(repeated))).toMatchObject(expected);
   });
 
   it('gives a context without a span when there is no or an invalid traceparent', () => {
-    expect(trace.getSpanContext(contextFromKafkaHeaders(undefined))).toBeUndefined();
-    expect(trace.getSpanContext(contextFromKafkaHeaders({ 'x-other': 'a' }))).toBeUndefined();
+    expect(trace.getSpanContext(contextFromHeaders(undefined))).toBeUndefined();
+    expect(trace.getSpanContext(contextFromHeaders({ 'x-other': 'a' }))).toBeUndefined();
     expect(
-      trace.getSpanContext(contextFromKafkaHeaders({ traceparent: Buffer.from('00-zz-zz-01') })),
+      trace.getSpanContext(contextFromHeaders({ traceparent: Buffer.from('00-zz-zz-01') })),
     ).toBeUndefined();
   });
 
   it('parents a span to the producer across the round trip', () => {
     recorder.reset();
-    zocketTracer().startSpan('consumer', {}, contextFromKafkaHeaders(headers)).end();
+    zocketTracer().startSpan('consumer', {}, contextFromHeaders(headers)).end();
     const [consumer] = recorder.spans();
     expect(consumer?.spanContext().traceId).toBe(spanContext.traceId);
     expect(consumer?.parentSpanContext?.spanId).toBe(spanContext.spanId);

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { SpanKind } from '@zocket/telemetry';
-import { recordSpans, type SpanRecorder } from '@zocket/telemetry/testing';
+import { randomHexId, recordSpans, type SpanRecorder } from '@zocket/telemetry/testing';
 import type { TopicTap } from '@zocket/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,16 +24,10 @@ afterAll(async () => {
   await recorder?.stop();
 });
 
-const hex = (bytes: number) =>
-  randomUUID()
-    .replace(/-/g, '')
-    .repeat(2)
-    .slice(0, bytes * 2);
-
 describe('one trace from the request to the Kafka message', () => {
   it('continues the caller traceparent, and carries it through the outbox row into image-jobs', async () => {
-    const traceId = hex(16);
-    const callerSpanId = hex(8);
+    const traceId = randomHexId(16);
+    const callerSpanId = randomHexId(8);
     const res = await world.call('POST', '/products', {
       token: owner,
       headers: { traceparent: `00-${traceId}-${callerSpanId}-01` },
@@ -100,11 +93,11 @@ describe('one trace from the request to the Kafka message', () => {
     const product = await world.createProduct(owner);
     await world.api.ctx.cache.invalidate(product.id);
     recorder.reset();
-    const traceIds = [hex(16), hex(16)];
+    const traceIds = [randomHexId(16), randomHexId(16)];
     for (const traceId of traceIds) {
       // Over the network: only real HTTP requests reach the fast path.
       const res = await fetch(`${world.baseUrl}/products/${product.id}`, {
-        headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+        headers: { traceparent: `00-${traceId}-${randomHexId(8)}-01` },
       });
       expect(res.status).toBe(200);
     }

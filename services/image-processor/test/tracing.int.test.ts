@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { HEADERS, imageJobEvent } from '@zocket/contracts';
 import { SpanKind } from '@zocket/telemetry';
-import { recordSpans, type SpanRecorder } from '@zocket/telemetry/testing';
+import { randomHexId, recordSpans, type SpanRecorder } from '@zocket/telemetry/testing';
 import { waitFor } from '@zocket/testkit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,12 +28,6 @@ afterAll(async () => {
   await server?.close();
   await recorder?.stop();
 });
-
-const hex = (bytes: number) =>
-  randomUUID()
-    .replace(/-/g, '')
-    .repeat(2)
-    .slice(0, bytes * 2);
 
 /** Produces the job as the API's relay does: the outbox row's traceparent in its headers. */
 async function produceTraced(job: Parameters<typeof imageJobEvent>[0], traceparent: string) {
@@ -66,8 +59,8 @@ describe('the processor joins the trace its job carries', () => {
     const { productId, jobs } = await world.createProduct([
       { kind: 'url', url: server.url('/traced.jpg') },
     ]);
-    const traceId = hex(16);
-    const writerSpanId = hex(8);
+    const traceId = randomHexId(16);
+    const writerSpanId = randomHexId(8);
     await produceTraced(jobs[0] as (typeof jobs)[number], `00-${traceId}-${writerSpanId}-01`);
     await world.waitForImages(productId, allSettled);
 
@@ -107,8 +100,8 @@ describe('the processor joins the trace its job carries', () => {
     const { productId, jobs } = await world.createProduct([
       { kind: 'url', url: server.url('/flaky.jpg') },
     ]);
-    const traceId = hex(16);
-    const writerSpanId = hex(8);
+    const traceId = randomHexId(16);
+    const writerSpanId = randomHexId(8);
     await produceTraced(jobs[0] as (typeof jobs)[number], `00-${traceId}-${writerSpanId}-01`);
     const product = await world.waitForImages(productId, allSettled);
     expect(product.images[0]?.status).toBe('ready');

@@ -41,17 +41,8 @@ export function cpuMsByProcess(root: number): Map<number, number> {
 
 /** CPU ms of a process and all its descendants (a cluster's workers, postgres's backends). */
 export function treeCpuMs(root: number): number {
-  const stats = new Map<number, { ppid: number; cpuMs: number }>();
-  for (const pid of allPids()) {
-    const s = statOf(pid);
-    if (s !== undefined) stats.set(pid, s);
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = pid; p > 1; p = stats.get(p)?.ppid ?? 0) if (p === root) return true;
-    return false;
-  };
   let total = 0;
-  for (const [pid, s] of stats) if (inTree(pid)) total += s.cpuMs;
+  for (const cpuMs of cpuMsByProcess(root).values()) total += cpuMs;
   return total;
 }
 

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { topicNames } from '@zocket/contracts';
 import { createDb, migrateToLatest } from '@zocket/db';
+import { randomHexId } from '@zocket/telemetry/testing';
 import {
   createTestDatabase,
   createTestTopics,
@@ -32,12 +33,6 @@ import { freePort, type ServiceProcess, startService, waitHealthy } from '../src
 const SECRET = 'tracing-test-secret-0123456789abcdef';
 /** The start command's bootstrap, as in the Dockerfiles and `npm start`. */
 const TRACING = ['--import', '@zocket/telemetry/register'];
-
-const hex = (bytes: number) =>
-  randomUUID()
-    .replace(/-/g, '')
-    .repeat(2)
-    .slice(0, bytes * 2);
 
 /**
  * The API and a processor as processes started the way production starts them, exporting to a
@@ -152,8 +147,8 @@ describe('one trace from the HTTP request to the variants in S3', () => {
       .setAudience('zocket-api')
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET));
-    const traceId = hex(16);
-    const callerSpanId = hex(8);
+    const traceId = randomHexId(16);
+    const callerSpanId = randomHexId(8);
     const created = await fetch(`${apiUrl}/products`, {
       method: 'POST',
       headers: {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { idSchema } from '@zocket/contracts';
-import { contextFromHttpHeaders, SpanKind, tracingActive, zocketTracer } from '@zocket/telemetry';
+import { contextFromHeaders, SpanKind, tracingActive, zocketTracer } from '@zocket/telemetry';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ProductCache } from '../cache/product-cache.js';
 import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './request-record.js';
@@ -144,7 +144,7 @@ function traceHit(req: IncomingMessage, candidate: Candidate, started: number, r
         'zocket.request_id': requestId,
       },
     },
-    contextFromHttpHeaders(req.headers),
+    contextFromHeaders(req.headers),
   );
   span.end();
 }

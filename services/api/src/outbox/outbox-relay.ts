@@ -10,7 +10,7 @@ import {
 } from '@zocket/db';
 import { type Logger, PRODUCER_OPTIONS } from '@zocket/service-kit';
 import {
-  contextFromKafkaHeaders,
+  contextFromHeaders,
   inSpan,
   type Link,
   SpanKind,
@@ -47,7 +47,7 @@ function toKafkaMessages(rows: readonly OutboxRow[]): Map<string, Message[]> {
  */
 export function batchLinks(rows: readonly Pick<OutboxRow, 'headers'>[]): Link[] {
   return rows.flatMap((row) => {
-    const context = trace.getSpanContext(contextFromKafkaHeaders(row.headers));
+    const context = trace.getSpanContext(contextFromHeaders(row.headers));
     return context === undefined ? [] : [{ context }];
   });
 }

@@ -1,4 +1,4 @@
-import { contextFromKafkaHeaders, inSpan, SpanKind } from '@zocket/telemetry';
+import { contextFromHeaders, inSpan, SpanKind } from '@zocket/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 
 /**
@@ -31,6 +31,6 @@ export function inJobSpan<T>(
       if (typeof result === 'string') span.setAttribute('zocket.job.outcome', result);
       return result;
     },
-    contextFromKafkaHeaders(message.headers),
+    contextFromHeaders(message.headers),
   );
 }
