@@ -1,17 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { serviceTestConfig } from '@zocket/testkit/vitest';
 
 // `unit` only: this package has no integration tests.
-export default defineConfig({
-  test: {
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'unit',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.int.test.ts'],
-        },
-      },
-    ],
-  },
-});
+export default serviceTestConfig({ integration: false });
