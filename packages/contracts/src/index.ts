@@ -25,6 +25,7 @@ export {
   TERMINAL_BULK_STATUSES,
 } from './bulk.js';
 export {
+  CACHE_ENTRY,
   CACHE_GENERATION_TTL_SECONDS,
   CACHE_SCRIPTS,
   type CacheKeys,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKeys } from '../src/cache-protocol.js';
+import { CACHE_ENTRY, cacheKeys } from '../src/cache-protocol.js';
 import {
   compressedImageUrls,
   createProductInput,
@@ -100,7 +100,26 @@ describe('compressedImageUrls', () => {
 
 describe('cacheKeys', () => {
   it('builds prefixed, versioned product keys', () => {
-    expect(cacheKeys('t1').product('abc')).toBe('t1:product:v1:abc');
-    expect(cacheKeys().product('abc')).toBe('zocket:product:v1:abc');
+    expect(cacheKeys('t1').product('abc')).toBe('t1:product:v2:abc');
+    expect(cacheKeys().product('abc')).toBe('zocket:product:v2:abc');
+    expect(cacheKeys('t1').retiredProduct('abc')).toBe('t1:product:v1:abc');
+  });
+});
+
+describe('CACHE_ENTRY', () => {
+  const runId = Buffer.from('a'.repeat(40));
+  const json = Buffer.from('{"id":"abc"}');
+
+  it('gives the JSON of an entry stored by the given instance', () => {
+    const entry = Buffer.concat([runId, json]);
+    expect(CACHE_ENTRY.jsonOnRun(entry, runId)?.toString()).toBe('{"id":"abc"}');
+  });
+
+  it('refuses an entry of another instance, a bare JSON entry and an empty one', () => {
+    expect(CACHE_ENTRY.jsonOnRun(Buffer.concat([Buffer.from('b'.repeat(40)), json]), runId)).toBe(
+      undefined,
+    );
+    expect(CACHE_ENTRY.jsonOnRun(json, runId)).toBe(undefined);
+    expect(CACHE_ENTRY.jsonOnRun(runId, runId)).toBe(undefined);
   });
 });

@@ -1,4 +1,4 @@
-import { cacheKeys, type Product } from '@zocket/contracts';
+import { CACHE_ENTRY, cacheKeys, type Product } from '@zocket/contracts';
 import { findProduct } from '@zocket/db';
 import { createTcpProxy, pngImage, type TcpProxy, testServices, viaProxy } from '@zocket/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,11 @@ async function cacheCount(result: string): Promise<number> {
 
 const read = (id: string) => world.call('GET', `/products/${id}`);
 
+/** The run id of the Redis the test talks to: every entry the API stores starts with it. */
+async function redisRunId(): Promise<string> {
+  return /run_id:([0-9a-f]+)/.exec(await world.redis.info('server'))?.[1] as string;
+}
+
 async function update(id: string, expectedVersion: number, patch: Record<string, unknown>) {
   const res = await world.call('PATCH', `/products/${id}`, {
     token: owner,
@@ -52,9 +57,11 @@ describe('byId cache-aside in Redis', () => {
 
     const first = await read(product.id);
     expect(first.status).toBe(200);
-    const cached = await world.redis.get(keys.product(product.id));
+    const cached = (await world.redis.get(keys.product(product.id))) as string;
     expect(cached).not.toBeNull();
-    expect(JSON.parse(cached as string)).toEqual(first.body);
+    // The entry: the run id of the instance that stored it, then the JSON (CACHE_ENTRY).
+    expect(cached.slice(0, CACHE_ENTRY.runIdLength)).toBe(await redisRunId());
+    expect(JSON.parse(cached.slice(CACHE_ENTRY.runIdLength))).toEqual(first.body);
     const ttl = await world.redis.ttl(keys.product(product.id));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(120);
@@ -69,8 +76,14 @@ describe('byId cache-aside in Redis', () => {
     await read(product.id);
     // Rewrite the cached entry only: a hit must return it, proving Redis served the read.
     const key = keys.product(product.id);
-    const cached = JSON.parse((await world.redis.get(key)) as string) as Product;
-    await world.redis.set(key, JSON.stringify({ ...cached, name: 'Served from Redis' }), 'KEEPTTL');
+    const entry = (await world.redis.get(key)) as string;
+    const runId = entry.slice(0, CACHE_ENTRY.runIdLength);
+    const cached = JSON.parse(entry.slice(CACHE_ENTRY.runIdLength)) as Product;
+    await world.redis.set(
+      key,
+      runId + JSON.stringify({ ...cached, name: 'Served from Redis' }),
+      'KEEPTTL',
+    );
     expect((await read(product.id)).body.name).toBe('Served from Redis');
   });
 
@@ -78,9 +91,10 @@ describe('byId cache-aside in Redis', () => {
     // Hits are sent as stored, so the key's version segment is what keeps an old shape out.
     const product = await world.createProduct(owner, { name: 'Schema checked' });
     const current = keys.product(product.id);
-    expect(current).toContain(':product:v1:');
+    expect(current).toContain(':product:v2:');
+    expect(keys.retiredProduct(product.id)).toBe(current.replace(':product:v2:', ':product:v1:'));
     await world.redis.set(
-      current.replace(':product:v1:', ':product:v0:'),
+      keys.retiredProduct(product.id),
       JSON.stringify({ id: product.id, name: 'old shape' }),
       'EX',
       60,
@@ -88,6 +102,29 @@ describe('byId cache-aside in Redis', () => {
     const res = await read(product.id);
     expect(res.status).toBe(200);
     expect(res.body.name).toBe('Schema checked');
+  });
+
+  it("deletes the previous format's entry on every invalidation (a rolling deploy's old readers)", async () => {
+    const product = await world.createProduct(owner, { name: 'Before' });
+    const retired = keys.retiredProduct(product.id);
+    await world.redis.set(retired, JSON.stringify({ id: product.id, name: 'Before' }), 'EX', 60);
+    await update(product.id, product.version, { name: 'After' });
+    expect(await world.redis.exists(retired)).toBe(0);
+  });
+
+  it('treats an entry stored by another Redis instance as a miss', async () => {
+    // What a snapshot restored into a restarted Redis brings back: an entry with an old run id.
+    const product = await world.createProduct(owner, { name: 'From PostgreSQL' });
+    await read(product.id);
+    const key = keys.product(product.id);
+    const entry = (await world.redis.get(key)) as string;
+    const foreign = '0'.repeat(CACHE_ENTRY.runIdLength);
+    expect(entry.startsWith(foreign)).toBe(false);
+    const stale = entry
+      .slice(CACHE_ENTRY.runIdLength)
+      .replace('From PostgreSQL', 'From a snapshot');
+    await world.redis.set(key, foreign + stale, 'KEEPTTL');
+    expect((await read(product.id)).body.name).toBe('From PostgreSQL');
   });
 
   it('does not cache a product that does not exist', async () => {

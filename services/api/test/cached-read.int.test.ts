@@ -1,4 +1,4 @@
-import { cacheKeys } from '@zocket/contracts';
+import { CACHE_ENTRY, cacheKeys } from '@zocket/contracts';
 import type { KyselyPlugin, PluginTransformQueryArgs, RootOperationNode, TableNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiWorld, createApiWorld, newSubject } from './api-world.js';
@@ -65,8 +65,11 @@ describe('cached read fast path', () => {
     const product = await world.createProduct(owner);
     await fetchRaw(`/products/${product.id}`);
     const stored = (await world.redis.get(keys.product(product.id))) as string;
-    const marked = stored.replace('"Enamel mug"', '"Marked in Redis"');
-    await world.redis.set(keys.product(product.id), marked, 'KEEPTTL');
+    const runId = stored.slice(0, CACHE_ENTRY.runIdLength);
+    const marked = stored
+      .slice(CACHE_ENTRY.runIdLength)
+      .replace('"Enamel mug"', '"Marked in Redis"');
+    await world.redis.set(keys.product(product.id), runId + marked, 'KEEPTTL');
     const tagged = await fetch(`${world.baseUrl}/products/${product.id}`, {
       headers: { 'x-request-id': 'req-fast-1' },
     });
@@ -74,6 +77,38 @@ describe('cached read fast path', () => {
     expect(await tagged.text()).toBe(marked);
     expect((await fetchRaw(`/products/${product.id}`)).body).toBe(marked);
     expect((await fetchRaw(trpcById(product.id))).body).toBe(`{"result":{"data":${marked}}}`);
+  });
+
+  it('does not serve an entry stored by another Redis instance (a restored snapshot)', async () => {
+    const product = await world.createProduct(owner, { name: 'From PostgreSQL' });
+    await fetchRaw(`/products/${product.id}`);
+    const key = keys.product(product.id);
+    const stored = (await world.redis.get(key)) as string;
+    const json = stored.slice(CACHE_ENTRY.runIdLength);
+    // With this instance's run id, a marked entry is served from Redis by the fast path...
+    await world.redis.set(
+      key,
+      stored.slice(0, CACHE_ENTRY.runIdLength) + json.replace('From PostgreSQL', 'Marked'),
+      'KEEPTTL',
+    );
+    expect(JSON.parse((await fetchRaw(`/products/${product.id}`)).body).name).toBe('Marked');
+    // ...with another one it is a miss, on both fast reads and the procedure path behind them.
+    await world.redis.set(
+      key,
+      'f'.repeat(CACHE_ENTRY.runIdLength) + json.replace('From PostgreSQL', 'From a snapshot'),
+      'KEEPTTL',
+    );
+    expect(JSON.parse((await fetchRaw(`/products/${product.id}`)).body).name).toBe(
+      'From PostgreSQL',
+    );
+    await world.redis.set(
+      key,
+      'f'.repeat(CACHE_ENTRY.runIdLength) + json.replace('From PostgreSQL', 'From a snapshot'),
+      'KEEPTTL',
+    );
+    expect(JSON.parse((await fetchRaw(trpcById(product.id))).body).result.data.name).toBe(
+      'From PostgreSQL',
+    );
   });
 
   it('counts a hit in the request metrics and answers its request id', async () => {

@@ -243,7 +243,14 @@ describe('image processor: valid images through Kafka, S3, PostgreSQL and Redis'
     const generation = String(
       await redis.eval(CACHE_SCRIPTS.readGeneration, 1, keys.productGeneration(id), '42', 60),
     );
-    await redis.eval(CACHE_SCRIPTS.invalidate, 2, keys.product(id), keys.productGeneration(id), 60);
+    await redis.eval(
+      CACHE_SCRIPTS.invalidate,
+      3,
+      keys.product(id),
+      keys.productGeneration(id),
+      keys.retiredProduct(id),
+      60,
+    );
     const filled = await redis.eval(
       CACHE_SCRIPTS.fillIfUnchanged,
       2,

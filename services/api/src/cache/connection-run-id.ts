@@ -4,12 +4,14 @@ import type { Redis } from 'ioredis';
 export interface RunIdToken {
   readonly connection: number;
   readonly runId: string;
+  /** The run id's bytes, as cached entries start with them (CACHE_ENTRY). */
+  readonly runIdBytes: Buffer;
 }
 
 /**
  * The run id of the Redis instance behind the cache client's current connection, learned with one
  * `INFO server` per connection instead of one inside every cached read (issue 9's guard against a
- * Redis restarted from a snapshot).
+ * Redis restarted from a snapshot): a hit is a plain `GET` whose entry starts with this run id.
  *
  * A run id is only as good as the connection it was read on, so connections are counted: every
  * `close` of the client's socket starts a new one. A command sent with a token may still reach
@@ -51,7 +53,8 @@ export class ConnectionRunId {
     try {
       const runId = /run_id:([0-9a-f]+)/.exec(await this.redis.info('server'))?.[1];
       // An answer that came over a later connection says nothing about this one: learn again.
-      if (runId !== undefined && connection === this.connection) this.known = { connection, runId };
+      if (runId !== undefined && connection === this.connection)
+        this.known = { connection, runId, runIdBytes: Buffer.from(runId) };
     } catch {
       // Redis is away: the next read asks again once it is back.
     } finally {

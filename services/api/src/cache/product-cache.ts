@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import {
+  CACHE_ENTRY,
   CACHE_GENERATION_TTL_SECONDS,
   type CacheKeys,
   type Product,
@@ -16,9 +17,10 @@ import { SingleFlight } from './single-flight.js';
  * Cache-aside for products by id, never stale after a committed write (see CACHE_SCRIPTS for the
  * generation protocol). Redis failures degrade to PostgreSQL reads; they never fail a request.
  *
- * An entry is the product's JSON exactly as the API answers it: validated against productSchema
- * when it is written, so a hit is sent as stored, without parsing. The key carries the schema
- * version (`product:v1:`), so a deploy that changes the shape never reads an older entry.
+ * An entry is the product's JSON exactly as the API answers it, after the run id of the Redis
+ * instance that stored it (CACHE_ENTRY): validated against productSchema when it is written, so a
+ * hit is sent as stored, without parsing. The key carries the format's version (`product:v2:`), so
+ * a deploy that changes the shape never reads an older entry.
  *
  * Concurrent misses for one product and one generation share a single PostgreSQL read. Keying the
  * shared read by generation keeps the protocol's promise: a read that starts after a write was
@@ -62,26 +64,24 @@ export class ProductCache {
   }
 
   /**
-   * A cached entry's bytes only, or undefined on a miss (or when Redis is down, or the product is
-   * unconfirmed): the fast read path answers a hit with them and leaves every miss to `getJson`.
+   * A cached entry's JSON bytes only, or undefined on a miss (or when Redis is down, the product is
+   * unconfirmed, or the connection's run id is not known yet): the fast read path answers a hit
+   * with them and leaves everything else to `getJson`.
    */
   async peek(id: string): Promise<Buffer | undefined> {
     if (this.unconfirmed.size > 0 && this.unconfirmed.has(id)) return undefined;
+    // The entry must have been stored by the instance behind this connection (a snapshot brings
+    // back older ones), and the answer must have come over that connection (see ConnectionRunId).
+    const token = this.runId.current();
+    if (token === undefined) return undefined;
     try {
-      const key = this.keys.product(id);
-      const genKey = this.keys.productGeneration(id);
-      // With the connection's run id known, the script need not ask Redis for it (INFO) on every
-      // hit; an answer that arrived over a later connection is not trusted (see ConnectionRunId).
-      const token = this.runId.current();
-      const cached =
-        token === undefined
-          ? await this.commands.read(key, genKey)
-          : await this.commands.readOnRun(key, genKey, token.runId);
-      if (cached === null || (token !== undefined && !this.runId.answeredOn(token)))
-        return undefined;
+      const entry = await this.commands.entry(this.keys.product(id));
+      if (entry === null || !this.runId.answeredOn(token)) return undefined;
+      const json = CACHE_ENTRY.jsonOnRun(entry, token.runIdBytes);
+      if (json === undefined) return undefined;
       this.onSuccess();
       this.metrics.cache.inc({ result: 'hit' });
-      return cached;
+      return json;
     } catch {
       return undefined; // getJson reports the failure and falls back to PostgreSQL
     }
@@ -144,6 +144,7 @@ export class ProductCache {
       await this.commands.invalidate(
         this.keys.product(id),
         this.keys.productGeneration(id),
+        this.keys.retiredProduct(id),
         CACHE_GENERATION_TTL_SECONDS,
         this.keys.productChanges,
         id,
