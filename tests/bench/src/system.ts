@@ -19,6 +19,7 @@ import {
 import type { BenchConfig } from './config.js';
 import type { KodakImage } from './kodak.js';
 import { log, sleep } from './log.js';
+import { PROBE_DIR, PROBE_IMPORT } from './probe.js';
 
 /** The system under measurement: an API, an API with the cache off, one image processor. */
 export interface BenchSystem {
@@ -118,6 +119,7 @@ export async function startSystem(
     CACHE_KEY_PREFIX: runId,
     KAFKA_TOPIC_PREFIX: prefix,
     LOG_LEVEL: 'warn',
+    BENCH_PROBE_DIR: PROBE_DIR,
   };
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -148,7 +150,8 @@ export async function startSystem(
     );
 
   const apiPort = await freePort();
-  // The API runs with the V8 flags it has in production (API_NODE_FLAGS).
+  // The API runs with the V8 flags it has in production (API_NODE_FLAGS), and the bench's probe,
+  // idle until a load asks it (server-probe.ts).
   const api = start(
     'api',
     'services/api/dist/main.js',
@@ -158,7 +161,7 @@ export async function startSystem(
       AUTH_JWT_SECRET: secret,
       OUTBOX_POLL_INTERVAL_MS: '200',
     },
-    API_NODE_FLAGS,
+    [...API_NODE_FLAGS, ...PROBE_IMPORT],
   );
   const apiUncachedPort = await freePort();
   start(

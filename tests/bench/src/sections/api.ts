@@ -5,6 +5,7 @@ import { API_NODE_FLAGS } from '@zocket/api';
 import { freePort } from '@zocket/testkit';
 import autocannon from 'autocannon';
 import { log, round } from '../log.js';
+import { PROBE_IMPORT, type ProbeReport, pinned, probed } from '../probe.js';
 import { cpuMsByProcess } from '../proc-cpu.js';
 import { type BenchSystem, waitOk } from '../system.js';
 
@@ -20,6 +21,8 @@ export interface Load {
   loaderCores: number;
   /** CPU ms of each server process (a cluster's primary first), when measured. */
   processCpuMs?: number[];
+  /** What the server saw during the load (its GC pauses, its event loop's delay), when probed. */
+  server?: ProbeReport;
 }
 
 const CONNECTIONS = 50;
@@ -30,7 +33,7 @@ async function load(
   label: string,
   url: string,
   duration: number,
-  options: { connections?: number; serverPid?: number } = {},
+  options: { connections?: number; serverPid?: number; probePid?: number } = {},
 ): Promise<Load> {
   await fetch(url); // fills the cache where there is one
   const connections = options.connections ?? CONNECTIONS;
@@ -41,7 +44,9 @@ async function load(
   const before = pid === undefined ? undefined : cpuMsByProcess(pid);
   const loaderBefore = process.cpuUsage();
   const wallBefore = performance.now();
-  const result = await autocannon({ url, connections, pipelining: 1, duration });
+  const run = () => autocannon({ url, connections, pipelining: 1, duration });
+  const [result, server] =
+    options.probePid === undefined ? [await run(), undefined] : await probed(options.probePid, run);
   const wallMs = performance.now() - wallBefore;
   const loader = process.cpuUsage(loaderBefore);
   const after = pid === undefined ? undefined : cpuMsByProcess(pid);
@@ -70,6 +75,7 @@ async function load(
     ...(cpuUs === undefined ? {} : { cpuUs, serverCores: round(cpuMs / wallMs, 2) }),
     loaderCores: round((loader.user + loader.system) / 1000 / wallMs, 2),
     ...(processCpuMs === undefined ? {} : { processCpuMs }),
+    ...(server === undefined ? {} : { server }),
   };
 }
 
@@ -77,6 +83,7 @@ const tail = (x: Load) => ({
   p50: x.p50,
   p99: x.p99,
   p99OverP50: round(x.p99 / Math.max(x.p50, 1), 1),
+  ...(x.server === undefined ? {} : { server: x.server }),
 });
 
 /**
@@ -91,12 +98,14 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
   writeFileSync(bodyFile, JSON.stringify(productJson));
   const ceilingPort = await freePort();
   const ceilingProcess = system.spawnChild('ceiling', [
+    ...PROBE_IMPORT,
     join(import.meta.dirname, '..', 'ceiling-server.js'),
     bodyFile,
     String(ceilingPort),
   ]);
   const redisCeilingPort = await freePort();
   const redisCeilingProcess = system.spawnChild('redis ceiling', [
+    ...PROBE_IMPORT,
     join(import.meta.dirname, '..', 'redis-ceiling-server.js'),
     bodyFile,
     String(redisCeilingPort),
@@ -141,16 +150,27 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
     `${system.apiUncachedUrl}${trpcPath}`,
     duration,
   );
-  const at100 = { connections: TAIL_CONNECTIONS };
-  const ceiling100 = await load('bare Hono route', ceilingUrl, duration, at100);
+  // The tails, each with what the server saw (server-probe.ts), then the one-GET route and REST
+  // again with the server and the load generator pinned to a core each: a tail that shrinks there
+  // came from the two sharing cores, not from the server.
+  const at100 = (pid: number) => ({ connections: TAIL_CONNECTIONS, probePid: pid });
+  const ceilingPid = ceilingProcess.pid as number;
+  const redisCeilingPid = redisCeilingProcess.pid as number;
+  const ceiling100 = await load('bare Hono route', ceilingUrl, duration, at100(ceilingPid));
   const redisCeiling100 = await load(
     'Hono route + one ioredis GET',
     redisCeilingUrl,
     duration,
-    at100,
+    at100(redisCeilingPid),
   );
-  const rest100 = await load('REST byId, cache warm', restUrl, duration, at100);
-  const trpc100 = await load('tRPC byId, cache warm', trpcUrl, duration, at100);
+  const rest100 = await load('REST byId, cache warm', restUrl, duration, at100(apiPid));
+  const trpc100 = await load('tRPC byId, cache warm', trpcUrl, duration, at100(apiPid));
+  const redisCeiling100Pinned = await pinned(redisCeilingPid, () =>
+    load('Hono route + one ioredis GET, pinned', redisCeilingUrl, duration, at100(redisCeilingPid)),
+  );
+  const rest100Pinned = await pinned(apiPid, () =>
+    load('REST byId, cache warm, pinned', restUrl, duration, at100(apiPid)),
+  );
   const allCores = await load(
     `REST byId, cache warm, ${cpus().length} workers`,
     allCoresUrl,
@@ -196,6 +216,11 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
         restCached: tail(rest100),
         trpcCached: tail(trpc100),
       },
+      /** The same loads with the server on core 0 and the load generator on core 1 (taskset). */
+      tailAt100Pinned:
+        redisCeiling100Pinned === undefined || rest100Pinned === undefined
+          ? undefined
+          : { redisCeiling: tail(redisCeiling100Pinned), restCached: tail(rest100Pinned) },
       restCachedAllCoresRps: round(allCores.rps, 0),
       restCachedAllCoresCpuUs: allCores.cpuUs,
       workers: cpus().length,

@@ -1,0 +1,55 @@
+// The bench's side of server-probe.ts, and the pinned runs: what a server saw during a load, and
+// the same load with the server and the load generator on cores of their own.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import type { ProbeReport } from './server-probe.js';
+
+export type { ProbeReport };
+
+/** Node flags that load the probe into a server the bench starts. */
+export const PROBE_IMPORT = [
+  '--import',
+  pathToFileURL(join(import.meta.dirname, 'server-probe.js')).href,
+] as const;
+
+/** Where probed servers write their figures (BENCH_PROBE_DIR of every child). */
+export const PROBE_DIR = mkdtempSync(join(tmpdir(), 'zocket-bench-probe-'));
+
+/** Runs `load` with the probe of server `pid` watching; its figures, or undefined if it never wrote. */
+export async function probed<T>(
+  pid: number,
+  load: () => Promise<T>,
+): Promise<[T, ProbeReport | undefined]> {
+  const file = join(PROBE_DIR, `probe-${pid}.json`);
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const result = await load();
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 50 && !existsSync(file); i += 1) await sleep(20);
+  if (!existsSync(file)) return [result, undefined];
+  return [result, JSON.parse(readFileSync(file, 'utf8')) as ProbeReport];
+}
+
+const taskset = (cpuList: string, pid: number) =>
+  spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs `load` with server `pid` (every thread) on the first core and this process, the load
+ * generator, on the second; both get every core back after. Undefined where that cannot be done
+ * (one core, no `taskset`). Redis and the rest of the machine still run anywhere.
+ */
+export async function pinned<T>(pid: number, load: () => Promise<T>): Promise<T | undefined> {
+  const all = `0-${cpus().length - 1}`;
+  if (cpus().length < 2 || !taskset('0', pid)) return undefined;
+  try {
+    if (!taskset('1', process.pid)) return undefined;
+    return await load();
+  } finally {
+    taskset(all, pid);
+    taskset(all, process.pid);
+  }
+}
