@@ -34,22 +34,27 @@ export async function probed<T>(
   return [result, JSON.parse(readFileSync(file, 'utf8')) as ProbeReport];
 }
 
-const taskset = (cpuList: string, pid: number) =>
-  spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' }).status === 0;
+/** Sets the cores of process `pid`: its main thread only, or with `allThreads` every thread. */
+const taskset = (cpuList: string, pid: number, allThreads: boolean) =>
+  spawnSync('taskset', [...(allThreads ? ['-a'] : []), '-p', '-c', cpuList, String(pid)], {
+    stdio: 'ignore',
+  }).status === 0;
 
 /**
- * Runs `load` with server `pid` (every thread) on the first core and this process, the load
- * generator, on the second; both get every core back after. Undefined where that cannot be done
- * (one core, no `taskset`). Redis and the rest of the machine still run anywhere.
+ * Runs `load` with the main thread of server `pid` (its event loop) on the first core and this
+ * process, the load generator, on the second; both get every core back after. The server's other
+ * threads (V8's GC helpers, libuv's pool), Redis and the rest of the machine still run anywhere:
+ * pinning the GC helpers beside the event loop made their pauses several times longer. Undefined
+ * where it cannot be done (one core, no `taskset`).
  */
 export async function pinned<T>(pid: number, load: () => Promise<T>): Promise<T | undefined> {
   const all = `0-${cpus().length - 1}`;
-  if (cpus().length < 2 || !taskset('0', pid)) return undefined;
+  if (cpus().length < 2 || !taskset('0', pid, false)) return undefined;
   try {
-    if (!taskset('1', process.pid)) return undefined;
+    if (!taskset('1', process.pid, true)) return undefined;
     return await load();
   } finally {
-    taskset(all, pid);
-    taskset(all, process.pid);
+    taskset(all, pid, false);
+    taskset(all, process.pid, true);
   }
 }

@@ -151,7 +151,7 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
     duration,
   );
   // The tails, each with what the server saw (server-probe.ts), then the one-GET route and REST
-  // again with the server and the load generator pinned to a core each: a tail that shrinks there
+  // again with the server's event loop and the load generator pinned to a core each: a tail that shrinks there
   // came from the two sharing cores, not from the server.
   const at100 = (pid: number) => ({ connections: TAIL_CONNECTIONS, probePid: pid });
   const ceilingPid = ceilingProcess.pid as number;
@@ -216,7 +216,7 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
         restCached: tail(rest100),
         trpcCached: tail(trpc100),
       },
-      /** The same loads with the server on core 0 and the load generator on core 1 (taskset). */
+      /** The same loads with the server's event loop on core 0 and the load generator on core 1. */
       tailAt100Pinned:
         redisCeiling100Pinned === undefined || rest100Pinned === undefined
           ? undefined
