@@ -8,14 +8,23 @@ export const DEFAULT_LIST_LIMIT = 20;
 
 export const idSchema = z.uuid({ error: 'must be a UUID' });
 
+/** A UTF-16 surrogate that is not half of a pair: a `u` regex sees it as its own code point. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Text as PostgreSQL can store it: every text input starts here, since a NUL (U+0000) in a
- * `text` column fails the statement (SQLSTATE 22021).
+ * `text` column fails the statement (SQLSTATE 22021), and a lone surrogate (JSON's `"\ud800"`)
+ * has no UTF-8 form: the driver would store U+FFFD instead, silently changing the text.
  */
 export const textSchema = () =>
-  z.string().refine((value) => !value.includes('\u0000'), {
-    error: 'must not contain the NUL character (U+0000)',
-  });
+  z
+    .string()
+    .refine((value) => !value.includes('\u0000'), {
+      error: 'must not contain the NUL character (U+0000)',
+    })
+    .refine((value) => !LONE_SURROGATE.test(value), {
+      error: 'must be valid Unicode (no lone surrogate such as \\ud800)',
+    });
 
 /** A remote image address: absolute http(s) only, bounded length, no credentials. */
 export const imageUrlSchema = textSchema()
