@@ -164,6 +164,13 @@ export function restRoutes(ctx: ApiContext) {
         } catch {
           return errorResponse(c, 'BAD_REQUEST', 'malformed JSON body');
         }
+        // The handler spreads the body into the procedure's input object: an array or a string
+        // would become its indexes and a number nothing, so `[null]` passed for `{}`.
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+          return errorResponse(c, 'VALIDATION_FAILED', 'the body must be a JSON object', {
+            '(input)': ['must be a JSON object'],
+          });
+        }
       }
     }
     // The raw path and query, still percent-encoded, as the handler expects them.
