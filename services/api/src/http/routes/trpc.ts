@@ -43,10 +43,33 @@ export function trpcRoutes(ctx: ApiContext) {
       createContext: requestCtx,
       onError: ({ error, path }) => logProcedureError(ctx.logger, error, c.get('requestId'), path),
     });
+    const contentType = response.headers.get('content-type') ?? '';
     // Subscriptions: bounded in time and ended at shutdown (see LiveStreams).
-    return response.headers.get('content-type')?.startsWith('text/event-stream')
-      ? ctx.live.streams.track(response)
-      : response;
+    if (contentType.startsWith('text/event-stream')) return ctx.live.streams.track(response);
+    if (response.status >= 400 && !contentType.startsWith('application/json')) {
+      return withJsonErrorBody(response, c.get('requestId'));
+    }
+    return response;
   });
   return routes;
+}
+
+/**
+ * tRPC answers a request it refuses before making a context (an unsupported or missing content
+ * type) with its JSON error shape as `text/plain` and a null request id: send it as JSON, with the
+ * request's id, like every other error.
+ */
+async function withJsonErrorBody(response: Response, requestId: string): Promise<Response> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: response.status, headers: response.headers });
+  }
+  const data = (body as { error?: { data?: { requestId?: unknown } } }).error?.data;
+  if (data !== undefined && data.requestId == null) data.requestId = requestId;
+  const headers = new Headers(response.headers);
+  headers.set('content-type', 'application/json');
+  return new Response(JSON.stringify(body), { status: response.status, headers });
 }
