@@ -37,7 +37,10 @@ export const imageUrlSchema = textSchema()
       return url.username === '' && url.password === '';
     },
     { error: 'must not contain credentials' },
-  );
+  )
+  // What JSON Schema can say of the checks above, so documents generated from it (OpenAPI) do not
+  // describe any string as an image address.
+  .meta({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$' });
 
 const nameSchema = textSchema().trim().min(1, { error: 'must not be empty' }).max(200);
 const descriptionSchema = textSchema().trim().max(5000);
