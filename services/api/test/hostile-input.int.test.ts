@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiWorld, createApiWorld, expectNoStack, newSubject } from './api-world.js';
+
+/*
+ * What a fuzzer driven by /openapi.json (schemathesis) and hand-made hostile requests found: each
+ * answer must be a typed error in the one error body, and the document must describe what the
+ * server really answers.
+ */
+let world: ApiWorld;
+
+beforeAll(async () => {
+  world = await createApiWorld();
+});
+afterAll(() => world?.close());
+
+const product = {
+  name: 'Mug',
+  description: 'Blue',
+  price: { amountMinor: 1999, currency: 'EUR' },
+  imageUrls: [] as string[],
+};
+
+type Json = Record<string, unknown> & { [key: string]: Json };
+type Operation = {
+  security?: Record<string, string[]>[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: Json }> };
+  parameters?: { name: string; schema: Json }[];
+  responses: Record<string, unknown>;
+};
+
+async function openApiOperation(path: string, method: string): Promise<Operation> {
+  const res = await world.call('GET', '/openapi.json');
+  expect(res.status).toBe(200);
+  const operation = res.body.paths[path]?.[method] as Operation | undefined;
+  if (operation === undefined) throw new Error(`no ${method} ${path} in the document`);
+  return operation;
+}
+
+describe('a lone UTF-16 surrogate in text input', () => {
+  // JSON may escape half of a surrogate pair on its own; it has no UTF-8 form, and PostgreSQL
+  // would have been given U+FFFD in its place: the stored name was not the one sent.
+  const lone = 'Mu\ud800g';
+
+  it('is refused with 400 naming the field over REST', async () => {
+    const token = await world.token(newSubject());
+    const res = await world.call('POST', '/products', { token, body: { ...product, name: lone } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(Object.keys(res.body.error.fields)).toEqual(['name']);
+    expectNoStack(res.body);
+  });
+
+  it('is refused with 400 naming the field over tRPC, in update and in the list filter', async () => {
+    const token = await world.token(newSubject());
+    const created = await world.createProduct(token);
+    const update = await world.call('POST', '/trpc/products.update', {
+      token,
+      body: { id: created.id, expectedVersion: created.version, description: `x${lone}` },
+    });
+    expect(update.status).toBe(400);
+    expect(update.body.error.data.appCode).toBe('VALIDATION_FAILED');
+    expect(Object.keys(update.body.error.data.fields)).toEqual(['description']);
+    const list = await world.call(
+      'GET',
+      `/trpc/products.list?input=${encodeURIComponent(JSON.stringify({ name: lone }))}`,
+    );
+    expect(list.status).toBe(400);
+    expect(Object.keys(list.body.error.data.fields)).toEqual(['name']);
+  });
+
+  it('is not confused with a whole pair: an emoji is stored as sent', async () => {
+    const token = await world.token(newSubject());
+    const created = await world.createProduct(token, { name: 'Mug \u{1F375}' });
+    const read = await world.call('GET', `/products/${created.id}`);
+    expect(read.body.name).toBe('Mug \u{1F375}');
+  });
+});
+
+describe('a REST body that is JSON but not an object', () => {
+  // The REST handler spreads the body into the input object: `[null, null]` used to pass for `{}`
+  // (and start a bulk preview of everything), a string for its indexes.
+  it.each([['[null, null]'], ['"text"'], ['42'], ['null'], ['true']])(
+    'is refused with 400 (%s)',
+    async (body) => {
+      const token = await world.token(newSubject('ops'), { roles: ['operator'] });
+      for (const path of ['/bulk/preview', '/products']) {
+        const res = await world.call('POST', path, { token, body });
+        expect(res.status, path).toBe(400);
+        expect(res.body.error.code, path).toBe('VALIDATION_FAILED');
+        expect(res.body.error.fields, path).toEqual({ '(input)': ['must be a JSON object'] });
+      }
+    },
+  );
+});
+
+describe('a tRPC request refused before it has a context', () => {
+  it.each([
+    ['an unsupported content type', { 'content-type': 'text/plain' }],
+    ['no content type', {}],
+  ])('answers %s with 415 as JSON, with its request id', async (_, headers) => {
+    const token = await world.token(newSubject());
+    const res = await world.request('/trpc/products.create', {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${token}`, 'x-request-id': 'req-415' },
+      // Bytes, so that fetch adds no content type of its own.
+      body: new TextEncoder().encode(JSON.stringify(product)),
+    });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as {
+      error: { data: { appCode: string; requestId: string | null } };
+    };
+    expect(body.error.data.appCode).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(body.error.data.requestId).toBe('req-415');
+  });
+});
+
+describe('headers over the size limit', () => {
+  it('are answered 431 with the one error body, not a bare status line', async () => {
+    const url = new URL(world.baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          `GET /products HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+        );
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', (error) => (text === '' ? reject(error) : resolve(text)));
+    });
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    expect(JSON.parse(body)).toEqual({
+      error: { code: 'BAD_REQUEST', message: expect.any(String), requestId: expect.any(String) },
+    });
+  });
+});
+
+describe('the OpenAPI document says what the server does', () => {
+  it('public reads: a token is optional, and reads without one succeed', async () => {
+    for (const [path, method] of [
+      ['/products', 'get'],
+      ['/products/{id}', 'get'],
+    ] as const) {
+      const operation = await openApiOperation(path, method);
+      expect(operation.security, path).toContainEqual({});
+    }
+    const token = await world.token(newSubject());
+    const created = await world.createProduct(token);
+    expect((await world.call('GET', '/products')).status).toBe(200);
+    expect((await world.call('GET', `/products/${created.id}`)).status).toBe(200);
+    // A write still needs one.
+    expect((await openApiOperation('/products', 'post')).security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it('a currency is one of the enumerated ISO 4217 codes, and another is refused', async () => {
+    const list = await openApiOperation('/products', 'get');
+    const currency = list.parameters?.find((p) => p.name === 'currency')?.schema;
+    expect(currency?.enum).toContain('EUR');
+    expect(currency?.enum).not.toContain('AAA');
+    const res = await world.call('GET', '/products?currency=AAA');
+    expect(res.status).toBe(400);
+    expect(Object.keys(res.body.error.fields)).toEqual(['currency']);
+  });
+
+  it('a bulk body whose fields all have defaults may be left out, as the server accepts', async () => {
+    const operation = await openApiOperation('/bulk/preview', 'post');
+    expect(operation.requestBody?.required).toBe(false);
+    const token = await world.token(newSubject('ops'), { roles: ['operator'] });
+    const res = await world.call('POST', '/bulk/preview', { token });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ total: expect.any(Number) });
+    // A body with a required field stays required.
+    expect((await openApiOperation('/products', 'post')).requestBody?.required).toBe(true);
+  });
+
+  it('a command a finished bulk job cannot take answers 409, which the document declares', async () => {
+    const token = await world.token(newSubject('ops'), { roles: ['operator'] });
+    const started = await world.call('POST', '/bulk/jobs', {
+      token,
+      body: { filter: { productIds: [randomUUID()] } },
+    });
+    expect(started.status).toBe(200);
+    const id = started.body.id as string;
+    // Nothing selected: the dispatcher finishes it at its next tick.
+    const deadline = Date.now() + 20_000;
+    let status = started.body.status as string;
+    while (status !== 'completed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = (await world.call('GET', `/bulk/jobs/${id}`, { token })).body.status;
+    }
+    expect(status).toBe('completed');
+    for (const verb of ['pause', 'resume', 'cancel']) {
+      const res = await world.call('POST', `/bulk/jobs/${id}/${verb}`, { token });
+      expect(res.status, verb).toBe(409);
+      expect(res.body.error.code).toBe('CONFLICT');
+      const operation = await openApiOperation(`/bulk/jobs/{id}/${verb}`, 'post');
+      expect(Object.keys(operation.responses), verb).toContain('409');
+    }
+  });
+
+  it('a presigned upload states its size limit, and a larger one answers 413', async () => {
+    const operation = await openApiOperation('/products/{productId}/uploads', 'post');
+    const schema = operation.requestBody?.content['application/json']?.schema;
+    expect(schema?.properties?.contentLength?.maximum).toBe(world.config.uploads.maxFileBytes);
+    const token = await world.token(newSubject());
+    const created = await world.createProduct(token);
+    const res = await world.call('POST', `/products/${created.id}/uploads`, {
+      token,
+      body: { contentType: 'image/png', contentLength: world.config.uploads.maxFileBytes + 1 },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('a multipart upload needs at least one file and at most the configured number', async () => {
+    const operation = await openApiOperation('/products/{id}/images', 'post');
+    const files = operation.requestBody?.content['multipart/form-data']?.schema?.properties?.files;
+    expect(files?.minItems).toBe(1);
+    expect(files?.maxItems).toBe(world.config.uploads.maxFiles);
+    const token = await world.token(newSubject());
+    const created = await world.createProduct(token);
+    const res = await world.request(`/products/${created.id}/images`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: new FormData(),
+    });
+    expect(res.status).toBe(400);
+  });
+});
