@@ -78,6 +78,67 @@ describe('a lone UTF-16 surrogate in text input', () => {
   });
 });
 
+describe('an image URL naming a loopback, private or metadata address', () => {
+  const refused = [
+    'http://127.0.0.1/a.jpg',
+    'http://127.1:8080/a.jpg',
+    'http://0x7f000001/a.jpg',
+    'http://2130706433/a.jpg',
+    'http://0/a.jpg',
+    'http://[::1]/a.jpg',
+    'http://[::ffff:127.0.0.1]/a.jpg',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fd00:ec2::254]/latest/meta-data/',
+    'http://10.0.0.1/a.jpg',
+    'http://192.168.1.1/a.jpg',
+    'https://localhost/a.jpg',
+    'https://images.localhost./a.jpg',
+  ];
+
+  it.each(refused)('is refused with 400 naming the field over REST (%s)', async (url) => {
+    const token = await world.token(newSubject());
+    const res = await world.call('POST', '/products', {
+      token,
+      body: { ...product, imageUrls: ['https://cdn.example.com/ok.jpg', url] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(Object.keys(res.body.error.fields)).toEqual(['imageUrls.1']);
+    expectNoStack(res.body);
+  });
+
+  it('is refused over tRPC, in create and in update, and nothing is written', async () => {
+    const token = await world.token(newSubject());
+    const created = await world.createProduct(token);
+    const create = await world.call('POST', '/trpc/products.create', {
+      token,
+      body: { ...product, imageUrls: ['http://169.254.169.254/latest/meta-data/'] },
+    });
+    expect(create.status).toBe(400);
+    expect(create.body.error.data.appCode).toBe('VALIDATION_FAILED');
+    expect(Object.keys(create.body.error.data.fields)).toEqual(['imageUrls.0']);
+    const update = await world.call('POST', '/trpc/products.update', {
+      token,
+      body: { id: created.id, expectedVersion: created.version, imageUrls: ['http://[::1]/a'] },
+    });
+    expect(update.status).toBe(400);
+    expect(Object.keys(update.body.error.data.fields)).toEqual(['imageUrls.0']);
+    const read = await world.call('GET', `/products/${created.id}`);
+    expect(read.body.version).toBe(created.version);
+    expect(read.body.images).toEqual(created.images);
+  });
+
+  it('leaves public addresses and names to the processor, which checks what they resolve to', async () => {
+    const token = await world.token(newSubject());
+    const res = await world.call('POST', '/products', {
+      token,
+      body: { ...product, imageUrls: ['https://93.184.215.14/a.jpg', 'https://cdn.example.com/b'] },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.images).toHaveLength(2);
+  });
+});
+
 describe('a REST body that is JSON but not an object', () => {
   // The REST handler spreads the body into the input object: `[null, null]` used to pass for `{}`
   // (and start a bulk preview of everything), a string for its indexes.

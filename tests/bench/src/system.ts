@@ -157,6 +157,8 @@ export async function startSystem(
       API_WORKERS: '1',
       AUTH_JWT_SECRET: secret,
       OUTBOX_POLL_INTERVAL_MS: '200',
+      // The image server is on loopback: the API refuses such URLs unless allowlisted.
+      FETCH_ALLOWLIST: '127.0.0.1',
     },
     API_NODE_FLAGS,
   );
@@ -169,6 +171,7 @@ export async function startSystem(
       API_WORKERS: '1',
       AUTH_JWT_SECRET: secret,
       CACHE_ENABLED: 'false',
+      FETCH_ALLOWLIST: '127.0.0.1',
     },
     API_NODE_FLAGS,
   );
