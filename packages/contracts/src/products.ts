@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amountMinorSchema, currencySchema, moneySchema } from './money.js';
+import { amountMinorSchema, currencySchema, MAX_AMOUNT_MINOR, moneySchema } from './money.js';
 
 export const MAX_IMAGES_PER_PRODUCT = 20;
 export const MAX_IMAGE_URL_LENGTH = 2048;
@@ -71,11 +71,27 @@ export type UpdateProductInput = z.infer<typeof updateProductInput>;
 export const productIdInput = z.object({ id: idSchema });
 export type ProductIdInput = z.infer<typeof productIdInput>;
 
+/**
+ * A number from a query string (the REST twin) or JSON: `z.coerce.number()` alone reads "" and
+ * " " as 0, so `?maxPrice=` filtered to free products instead of being refused.
+ */
+const queryNumberSchema = () =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? Number.NaN : value),
+    z.coerce.number({ error: 'must be a number' }),
+  );
+
+/** An amount in minor units from a query string, documented as the integer range it accepts. */
+const queryAmountSchema = () =>
+  queryNumberSchema()
+    .pipe(amountMinorSchema)
+    .meta({ type: 'integer', minimum: 0, maximum: MAX_AMOUNT_MINOR });
+
 export const listProductsInput = z
   .object({
     userId: idSchema.optional(),
-    minPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
-    maxPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
+    minPrice: queryAmountSchema().optional(),
+    maxPrice: queryAmountSchema().optional(),
     currency: currencySchema.optional(),
     name: textSchema().trim().min(1).max(200).optional(),
     cursor: textSchema().max(200).optional(),

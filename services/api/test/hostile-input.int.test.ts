@@ -139,6 +139,29 @@ describe('an image URL naming a loopback, private or metadata address', () => {
   });
 });
 
+describe('an empty or blank price filter', () => {
+  // z.coerce.number() reads "" as 0: `?maxPrice=` listed only free products instead of failing.
+  it.each(['maxPrice=', 'minPrice=%20', 'maxPrice=abc'])('is refused with 400 (%s)', async (q) => {
+    const res = await world.call('GET', `/products?${q}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(res.body.error.fields).toEqual({ [q.split('=')[0] as string]: ['must be a number'] });
+  });
+
+  it('is refused over tRPC too, while a number in a string still filters', async () => {
+    const input = (value: unknown) =>
+      `/trpc/products.list?input=${encodeURIComponent(JSON.stringify({ maxPrice: value }))}`;
+    const blank = await world.call('GET', input(''));
+    expect(blank.status).toBe(400);
+    expect(blank.body.error.data.fields).toEqual({ maxPrice: ['must be a number'] });
+    const token = await world.token(newSubject());
+    await world.createProduct(token, { price: { amountMinor: 1500, currency: 'EUR' } });
+    const rest = await world.call('GET', '/products?maxPrice=1500&minPrice=1500');
+    expect(rest.status).toBe(200);
+    expect(rest.body.items.length).toBeGreaterThan(0);
+  });
+});
+
 describe('a REST body that is JSON but not an object', () => {
   // The REST handler spreads the body into the input object: `[null, null]` used to pass for `{}`
   // (and start a bulk preview of everything), a string for its indexes.
