@@ -1,7 +1,8 @@
 import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+import { getErrorShape, type TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiContext } from '../../api-context.js';
 import { appRouter } from '../../trpc/app.router.js';
 import type { HttpEnv } from '../middleware.js';
@@ -14,24 +15,34 @@ export function trpcRoutes(ctx: ApiContext) {
   routes.all('/trpc/*', async (c) => {
     const requestCtx = () =>
       createRequestContext(ctx, c.req.header('authorization'), c.get('requestId'), clientOf(c.env));
-    // tRPC refuses an oversized batch before it makes a context, so its error would carry no
-    // request id: refuse it here, shaped by the same formatter, with the context.
+    // Refused here, before tRPC makes a context (its own answer would carry no request id), in
+    // tRPC's error shape made by the same formatter, with the context.
+    const refuse = (code: TRPC_ERROR_CODE_KEY, message: string, status: ContentfulStatusCode) => {
+      const error = new TRPCError({ code, message });
+      const shape = getErrorShape({
+        config: appRouter._def._config,
+        error,
+        type: 'unknown',
+        path: undefined,
+        input: undefined,
+        ctx: requestCtx(),
+      });
+      return c.json({ error: shape }, status);
+    };
+    // tRPC would answer any other method 415 "missing content-type"; browsers' preflights are
+    // answered by the CORS middleware before this.
+    if (c.req.method !== 'GET' && c.req.method !== 'POST') {
+      c.header('Allow', 'GET, POST');
+      return refuse('METHOD_NOT_SUPPORTED', `${c.req.method} is not allowed on /trpc`, 405);
+    }
     if (c.req.query('batch') === '1') {
       const calls = c.req.path.slice('/trpc/'.length).split(',').length;
       if (calls > maxBatchSize) {
-        const error = new TRPCError({
-          code: 'BAD_REQUEST',
-          message: `Batch call exceeds maximum size (${calls} > ${maxBatchSize})`,
-        });
-        const shape = getErrorShape({
-          config: appRouter._def._config,
-          error,
-          type: 'unknown',
-          path: undefined,
-          input: undefined,
-          ctx: requestCtx(),
-        });
-        return c.json({ error: shape }, 400);
+        return refuse(
+          'BAD_REQUEST',
+          `Batch call exceeds maximum size (${calls} > ${maxBatchSize})`,
+          400,
+        );
       }
     }
     const response = await fetchRequestHandler({
