@@ -24,7 +24,9 @@ export const textSchema = () =>
     })
     .refine((value) => !LONE_SURROGATE.test(value), {
       error: 'must be valid Unicode (no lone surrogate such as \\ud800)',
-    });
+    })
+    // The NUL rule, for documents generated from the schema (a lone surrogate has no JSON form).
+    .meta({ pattern: '^[^\\u0000]*$' });
 
 /** A remote image address: absolute http(s) only, bounded length, no credentials. */
 export const imageUrlSchema = textSchema()
@@ -40,7 +42,7 @@ export const imageUrlSchema = textSchema()
   )
   // What JSON Schema can say of the checks above, so documents generated from it (OpenAPI) do not
   // describe any string as an image address.
-  .meta({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$' });
+  .meta({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\u0000]+$' });
 
 const nameSchema = textSchema().trim().min(1, { error: 'must not be empty' }).max(200);
 const descriptionSchema = textSchema().trim().max(5000);

@@ -201,6 +201,27 @@ describe('a tRPC request refused before it has a context', () => {
   });
 });
 
+describe('methods the routes do not expect', () => {
+  it('answers PUT, DELETE and OPTIONS on /trpc with 405 and Allow, in tRPC’s shape', async () => {
+    for (const method of ['PUT', 'DELETE', 'OPTIONS']) {
+      const res = await world.call(method, '/trpc/products.list', {
+        headers: { 'x-request-id': 'req-trpc-405' },
+      });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, POST');
+      expect(res.body.error.data.appCode).toBe('METHOD_NOT_ALLOWED');
+      expect(res.body.error.data.requestId).toBe('req-trpc-405');
+    }
+  });
+
+  it('answers HEAD on a REST read like its GET, without the body', async () => {
+    const res = await fetch(`${world.baseUrl}/products`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.text()).toBe('');
+  });
+});
+
 describe('headers over the size limit', () => {
   it('are answered 431 with the one error body, not a bare status line', async () => {
     const url = new URL(world.baseUrl);
