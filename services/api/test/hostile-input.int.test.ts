@@ -162,6 +162,37 @@ describe('an empty or blank price filter', () => {
   });
 });
 
+describe('a JSON body whose bytes are not UTF-8', () => {
+  // Decoded leniently, "Zq\xff\xfeg" became "Zq\ufffd\ufffdg" and was stored as such.
+  const body = Buffer.concat([
+    Buffer.from('{"name":"Zq'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('g","price":{"amountMinor":1999,"currency":"EUR"}}'),
+  ]);
+
+  it.each(['/products', '/trpc/products.create'])('is refused with 400 (%s)', async (path) => {
+    const token = await world.token(newSubject());
+    const res = await world.request(path, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-request-id': 'req-utf8',
+      },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as {
+      error: { code: string | number; message: string; data?: { appCode: string } };
+    };
+    // REST's body carries the code; tRPC's carries it in data.appCode.
+    expect(json.error.data?.appCode ?? json.error.code).toBe('BAD_REQUEST');
+    expect(json.error.message).toBe('the body is not valid UTF-8');
+    const list = await world.call('GET', '/products?name=Zq');
+    expect(list.body.items).toEqual([]);
+  });
+});
+
 describe('a REST body that is JSON but not an object', () => {
   // The REST handler spreads the body into the input object: `[null, null]` used to pass for `{}`
   // (and start a bulk preview of everything), a string for its indexes.

@@ -7,6 +7,7 @@ import type { ApiContext } from '../../api-context.js';
 import { appRouter } from '../../trpc/app.router.js';
 import type { HttpEnv } from '../middleware.js';
 import { clientOf, createRequestContext, logProcedureError } from '../request-context.js';
+import { decodeUtf8Body, isJsonContentType, NOT_UTF8 } from '../utf8-body.js';
 
 /** The tRPC router at `/trpc` (batching on, bounded). */
 export function trpcRoutes(ctx: ApiContext) {
@@ -45,9 +46,20 @@ export function trpcRoutes(ctx: ApiContext) {
         );
       }
     }
+    let req = c.req.raw;
+    if (c.req.method === 'POST' && isJsonContentType(c.req.header('content-type'))) {
+      const bytes = await c.req.arrayBuffer();
+      if (decodeUtf8Body(bytes) === undefined) return refuse('BAD_REQUEST', NOT_UTF8, 400);
+      req = new Request(req.url, {
+        method: 'POST',
+        headers: req.headers,
+        body: bytes,
+        signal: req.signal,
+      });
+    }
     const response = await fetchRequestHandler({
       endpoint: '/trpc',
-      req: c.req.raw,
+      req,
       router: appRouter,
       // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
       maxBatchSize,
