@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amountMinorSchema, currencySchema, moneySchema } from './money.js';
+import { amountMinorSchema, currencySchema, MAX_AMOUNT_MINOR, moneySchema } from './money.js';
 
 export const MAX_IMAGES_PER_PRODUCT = 20;
 export const MAX_IMAGE_URL_LENGTH = 2048;
@@ -8,14 +8,25 @@ export const DEFAULT_LIST_LIMIT = 20;
 
 export const idSchema = z.uuid({ error: 'must be a UUID' });
 
+/** A UTF-16 surrogate that is not half of a pair: a `u` regex sees it as its own code point. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Text as PostgreSQL can store it: every text input starts here, since a NUL (U+0000) in a
- * `text` column fails the statement (SQLSTATE 22021).
+ * `text` column fails the statement (SQLSTATE 22021), and a lone surrogate (JSON's `"\ud800"`)
+ * has no UTF-8 form: the driver would store U+FFFD instead, silently changing the text.
  */
 export const textSchema = () =>
-  z.string().refine((value) => !value.includes('\u0000'), {
-    error: 'must not contain the NUL character (U+0000)',
-  });
+  z
+    .string()
+    .refine((value) => !value.includes('\u0000'), {
+      error: 'must not contain the NUL character (U+0000)',
+    })
+    .refine((value) => !LONE_SURROGATE.test(value), {
+      error: 'must be valid Unicode (no lone surrogate such as \\ud800)',
+    })
+    // The NUL rule, for documents generated from the schema (a lone surrogate has no JSON form).
+    .meta({ pattern: '^[^\\u0000]*$' });
 
 /** A remote image address: absolute http(s) only, bounded length, no credentials. */
 export const imageUrlSchema = textSchema()
@@ -28,7 +39,10 @@ export const imageUrlSchema = textSchema()
       return url.username === '' && url.password === '';
     },
     { error: 'must not contain credentials' },
-  );
+  )
+  // What JSON Schema can say of the checks above, so documents generated from it (OpenAPI) do not
+  // describe any string as an image address.
+  .meta({ format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\u0000]+$' });
 
 const nameSchema = textSchema().trim().min(1, { error: 'must not be empty' }).max(200);
 const descriptionSchema = textSchema().trim().max(5000);
@@ -59,11 +73,27 @@ export type UpdateProductInput = z.infer<typeof updateProductInput>;
 export const productIdInput = z.object({ id: idSchema });
 export type ProductIdInput = z.infer<typeof productIdInput>;
 
+/**
+ * A number from a query string (the REST twin) or JSON: `z.coerce.number()` alone reads "" and
+ * " " as 0, so `?maxPrice=` filtered to free products instead of being refused.
+ */
+const queryNumberSchema = () =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? Number.NaN : value),
+    z.coerce.number({ error: 'must be a number' }),
+  );
+
+/** An amount in minor units from a query string, documented as the integer range it accepts. */
+const queryAmountSchema = () =>
+  queryNumberSchema()
+    .pipe(amountMinorSchema)
+    .meta({ type: 'integer', minimum: 0, maximum: MAX_AMOUNT_MINOR });
+
 export const listProductsInput = z
   .object({
     userId: idSchema.optional(),
-    minPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
-    maxPrice: z.coerce.number().pipe(amountMinorSchema).optional(),
+    minPrice: queryAmountSchema().optional(),
+    maxPrice: queryAmountSchema().optional(),
     currency: currencySchema.optional(),
     name: textSchema().trim().min(1).max(200).optional(),
     cursor: textSchema().max(200).optional(),

@@ -1,3 +1,12 @@
+export {
+  type Allowlist,
+  isAddressAllowed,
+  isAllowlistedAddress,
+  isAllowlistedHostname,
+  isPublicAddress,
+  normaliseHostname,
+  parseAllowlist,
+} from './address-allowlist.js';
 export { CACHE_CLIENT_OPTIONS, createCacheRedis } from './cache-redis.js';
 export { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from './env-schema.js';
 export { checkDependency, HEALTH_CHECK_TIMEOUT_MS } from './health-check.js';

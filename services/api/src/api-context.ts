@@ -2,11 +2,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { cacheKeys, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
 import {
+  type Allowlist,
   createCacheRedis,
   createKafka,
   createS3Client,
   KafkaProbe,
   type Logger,
+  parseAllowlist,
 } from '@zocket/service-kit';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -34,6 +36,8 @@ export interface ApiContext {
   s3: S3Client;
   authenticate: Authenticator;
   presigner: UploadPresigner;
+  /** Private hosts image URLs may name anyway (`FETCH_ALLOWLIST`), parsed once: a typo fails at boot. */
+  imageUrlAllowlist: Allowlist;
   live: {
     hub: ChangeHub;
     limits: SubscriptionLimits;
@@ -71,6 +75,7 @@ export function createApiContext(config: ApiConfig, logger: Logger): ApiContext 
   );
   return {
     config,
+    imageUrlAllowlist: parseAllowlist(config.images.urlAllowlist),
     logger,
     metrics,
     db,

@@ -10,6 +10,7 @@ import { LiveLagProbe } from './bulk/live-lag.js';
 import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { withCachedReads } from './http/cached-read.js';
+import { answerClientError } from './http/client-error.js';
 import { createSecureHeaders } from './http/middleware.js';
 import { createRequestRecorder } from './http/request-record.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -138,6 +139,7 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
           getRequestListener(httpApp.fetch, { hostname: config.http.host }),
         );
         const http = createServer(listener);
+        http.on('clientError', answerClientError);
         server = http;
         http.once('error', reject);
         http.listen(config.http.port, config.http.host, () => {

@@ -30,6 +30,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(10_000),
   TRPC_MAX_BATCH_SIZE: envInt(1).max(1000).default(10),
   S3_PUBLIC_ENDPOINT: z.url().optional(),
+  /** Hosts, IPs and CIDRs image URLs may name although not public (the processor's own list). */
+  FETCH_ALLOWLIST: z.string().default(''),
   UPLOAD_URL_TTL_SECONDS: envInt(1)
     .max(7 * 24 * 3600)
     .default(600),
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       devTokens: env.NODE_ENV !== 'production' && e.AUTH_JWKS_URL === undefined,
     },
     console: { dir: e.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR },
+    images: { urlAllowlist: e.FETCH_ALLOWLIST },
     uploads: {
       maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,
       maxFiles: e.UPLOAD_MAX_FILES,

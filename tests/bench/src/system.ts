@@ -160,6 +160,8 @@ export async function startSystem(
       API_WORKERS: '1',
       AUTH_JWT_SECRET: secret,
       OUTBOX_POLL_INTERVAL_MS: '200',
+      // The image server is on loopback: the API refuses such URLs unless allowlisted.
+      FETCH_ALLOWLIST: '127.0.0.1',
     },
     [...API_NODE_FLAGS, ...PROBE_IMPORT],
   );
@@ -172,6 +174,7 @@ export async function startSystem(
       API_WORKERS: '1',
       AUTH_JWT_SECRET: secret,
       CACHE_ENABLED: 'false',
+      FETCH_ALLOWLIST: '127.0.0.1',
     },
     API_NODE_FLAGS,
   );

@@ -142,7 +142,8 @@ export async function startWorld(
         'services/api/dist/main.js',
         (p) => `http://127.0.0.1:${p}/readyz`,
         'PORT',
-        { API_WORKERS: '1', AUTH_JWT_SECRET: secret, ...env },
+        // The image server is on loopback: the API refuses such URLs unless allowlisted.
+        { API_WORKERS: '1', AUTH_JWT_SECRET: secret, FETCH_ALLOWLIST: '127.0.0.1', ...env },
         API_NODE_FLAGS,
       ),
     startProcessor: (name, env = {}) =>

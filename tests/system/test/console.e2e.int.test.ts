@@ -110,6 +110,8 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
       ...common,
       PORT: String(apiPort),
       OUTBOX_POLL_INTERVAL_MS: '250',
+      // The API lets loopback image URLs through, the processor does not: the failed-image test.
+      FETCH_ALLOWLIST: '127.0.0.1',
     });
     const metricsPort = await freePort();
     processor = startService('console-processor', 'services/image-processor/dist/main.js', {
@@ -294,7 +296,8 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
     await page.getByRole('link', { name: 'New product' }).click();
     await page.getByLabel('Name').fill('Broken lamp');
     await page.getByLabel('Price').fill('5');
-    // A loopback address: the processor's SSRF guard refuses it, a permanent failure.
+    // A loopback address: allowlisted for the API, refused by the processor's SSRF guard (a
+    // permanent failure).
     await page.getByLabel('Image URLs (one per line)').fill('http://127.0.0.1:9/lamp.jpg');
     await page.getByRole('button', { name: 'Create product' }).click();
     await page.getByRole('heading', { name: 'Broken lamp' }).waitFor();

@@ -126,6 +126,8 @@ describe('the whole system, as separate processes', () => {
       AUTH_JWT_SECRET: SECRET,
       OUTBOX_POLL_INTERVAL_MS: '250',
       BULK_COMMANDS_GROUP_ID: uniqueName('system-bulk-commands'),
+      // The image server is on loopback: the API refuses such URLs unless allowlisted.
+      FETCH_ALLOWLIST: '127.0.0.1',
     });
     await waitHealthy(`${apiUrl}/readyz`, api);
     processorEnv = {

@@ -98,6 +98,7 @@ describe('one trace from the HTTP request to the variants in S3', () => {
         PORT: String(apiPort),
         API_WORKERS: '1',
         AUTH_JWT_SECRET: SECRET,
+        FETCH_ALLOWLIST: '127.0.0.1',
         OUTBOX_POLL_INTERVAL_MS: '250',
         BULK_COMMANDS_ENABLED: 'false',
         BULK_LIVE_GROUP_ID: uniqueName('tracing-live'),

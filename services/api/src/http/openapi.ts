@@ -34,7 +34,8 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   '401': 'Missing, invalid or expired bearer token',
   '403': 'The caller lacks the role the operation needs (bulk jobs: `operator`)',
   '404': 'No such product, upload or bulk job of yours',
-  '409': 'A conflict: a stale expectedVersion, or another bulk job is already active',
+  '409':
+    'A conflict: a stale expectedVersion, another bulk job already active, or a bulk command its job cannot take in its status',
   '413': 'The request body is over the size limit',
   '415': 'The request body is not of the expected content type',
   '429': 'Too many open subscriptions or pending uploads for this caller',
@@ -48,13 +49,64 @@ function errorStatuses(method: string, path: string): string[] {
   // Bulk jobs are for operators only.
   if (path.startsWith('/bulk')) statuses.push('403');
   if (/\{[^}]+\}/.test(path)) statuses.push('404');
-  if (method === 'patch' || (method === 'post' && path === '/bulk/jobs')) statuses.push('409');
+  if (method === 'patch' || (method === 'post' && path.startsWith('/bulk/jobs'))) {
+    statuses.push('409');
+  }
   // Every request that may carry a body is held to a size limit and to a content type.
   if (method !== 'get') statuses.push('413', '415');
   // A seller's presigned uploads waiting for completion are bounded.
   if (method === 'post' && /^\/products\/\{[^}]+\}\/uploads$/.test(path)) statuses.push('429');
   statuses.push('500', '503');
   return statuses;
+}
+
+type Operation = {
+  security?: Record<string, string[]>[];
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
+  responses?: Record<string, unknown>;
+};
+type JsonSchema = { required?: string[]; properties?: Record<string, JsonSchema> } & Record<
+  string,
+  unknown
+>;
+
+const operations = (document: Document) =>
+  Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item as Record<string, Operation>).map(
+      ([method, operation]) => [path, method, operation] as const,
+    ),
+  );
+
+/**
+ * What the server does that the generator cannot see: a public read takes a token but needs
+ * none (an invalid one is still refused with 401); an empty body is read as `{}` by the REST
+ * twin, so a body whose fields all have defaults may be left out.
+ */
+function withServerBehaviour(document: Document): Document {
+  for (const [, , op] of operations(document)) {
+    if (op.security === undefined) op.security = [{}, { bearerAuth: [] }];
+    const body = op.requestBody?.content?.['application/json']?.schema;
+    if (op.requestBody !== undefined && body !== undefined && (body.required ?? []).length === 0) {
+      op.requestBody.required = false;
+    }
+  }
+  return document;
+}
+
+/** Limits set by configuration, so the document states the ones this server enforces. */
+export interface DocumentLimits {
+  /** `UPLOAD_MAX_FILE_BYTES`: the largest image a presigned upload may declare. */
+  maxFileBytes: number;
+  /** `UPLOAD_MAX_FILES`: files per multipart upload. */
+  maxFiles: number;
+}
+
+function withLimits(document: Document, limits: DocumentLimits): Document {
+  const upload = (document.paths?.['/products/{productId}/uploads']?.post as Operation | undefined)
+    ?.requestBody?.content?.['application/json']?.schema;
+  const contentLength = upload?.properties?.contentLength;
+  if (contentLength !== undefined) contentLength.maximum = limits.maxFileBytes;
+  return document;
 }
 
 /**
@@ -86,7 +138,7 @@ function withRealErrors(document: Document): Document {
 }
 
 /** The OpenAPI 3 document: generated from the procedures' zod schemas, plus the multipart upload. */
-export function buildOpenApiDocument(baseUrl: string) {
+export function buildOpenApiDocument(baseUrl: string, limits: DocumentLimits) {
   const document = generateOpenApiDocument(appRouter, {
     title: 'Zocket product catalogue API',
     version: '0.1.0',
@@ -118,7 +170,12 @@ export function buildOpenApiDocument(baseUrl: string) {
               schema: {
                 type: 'object',
                 properties: {
-                  files: { type: 'array', items: { type: 'string', format: 'binary' } },
+                  files: {
+                    type: 'array',
+                    items: { type: 'string', format: 'binary' },
+                    minItems: 1,
+                    maxItems: limits.maxFiles,
+                  },
                 },
                 required: ['files'],
               },
@@ -134,5 +191,5 @@ export function buildOpenApiDocument(baseUrl: string) {
       },
     },
   };
-  return withRealErrors(document);
+  return withRealErrors(withLimits(withServerBehaviour(document), limits));
 }

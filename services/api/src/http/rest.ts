@@ -11,6 +11,7 @@ import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse } from './errors.js';
 import type { HttpEnv } from './middleware.js';
 import { createRequestContext, logProcedureError } from './request-context.js';
+import { decodeUtf8Body, isJsonContentType, NOT_UTF8 } from './utf8-body.js';
 
 export interface RestRequest {
   method: string;
@@ -152,17 +153,28 @@ export function restRoutes(ctx: ApiContext) {
     let body: unknown;
     let contentType = c.req.header('content-type');
     if (method !== 'GET' && method !== 'HEAD') {
-      const text = await c.req.text();
-      if (text.trim() === '') {
+      const text = decodeUtf8Body(await c.req.arrayBuffer());
+      if (text === undefined) {
+        if (isJsonContentType(contentType)) return errorResponse(c, 'BAD_REQUEST', NOT_UTF8);
+        // Not JSON: the handler refuses the content type (415) without reading the body.
+        body = undefined;
+      } else if (text.trim() === '') {
         // Actions whose input is all in the path (POST /products/{id}/reprocess) come without a
         // body; the handler would refuse a missing content type, so they get an empty object.
         body = {};
         contentType = 'application/json';
-      } else if (contentType?.toLowerCase().startsWith('application/json')) {
+      } else if (isJsonContentType(contentType)) {
         try {
           body = JSON.parse(text);
         } catch {
           return errorResponse(c, 'BAD_REQUEST', 'malformed JSON body');
+        }
+        // The handler spreads the body into the procedure's input object: an array or a string
+        // would become its indexes and a number nothing, so `[null]` passed for `{}`.
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+          return errorResponse(c, 'VALIDATION_FAILED', 'the body must be a JSON object', {
+            '(input)': ['must be a JSON object'],
+          });
         }
       }
     }
@@ -171,7 +183,9 @@ export function restRoutes(ctx: ApiContext) {
     const pathAndQuery = url.slice(url.indexOf('/', url.indexOf('//') + 2));
     const result = await rest(
       {
-        method,
+        // HEAD is a GET whose body Node leaves out; the handler knows no HEAD procedure (it
+        // answered 204).
+        method: method === 'HEAD' ? 'GET' : method,
         pathAndQuery,
         contentType,
         body,

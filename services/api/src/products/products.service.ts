@@ -34,6 +34,7 @@ import {
 } from '@zocket/db';
 import type { ApiContext } from '../api-context.js';
 import type { AuthUser } from '../auth/authenticator.js';
+import { checkImageUrls } from './image-url-policy.js';
 import { imageJobMessages } from './outbox-messages.js';
 
 /** Who is asking and under which request id (carried to Kafka as the correlation id). */
@@ -86,6 +87,7 @@ export async function createProduct(
   caller: Caller,
   input: CreateProductInput,
 ): Promise<Product> {
+  checkImageUrls(input.imageUrls, ctx.imageUrlAllowlist);
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
   const { product } = await ctx.db.transaction().execute(async (trx) => {
     const created = await insertProduct(trx, {
@@ -129,6 +131,7 @@ export async function updateProduct(
   caller: Caller,
   input: UpdateProductInput,
 ): Promise<Product> {
+  checkImageUrls(input.imageUrls, ctx.imageUrlAllowlist);
   const ownerId = await ensureUser(ctx.db, caller.user.subject, caller.user.name);
   return writeOwned(ctx, caller, ownerId, input.id, 'updated', async (trx, owned) => {
     if (owned.version !== input.expectedVersion) {

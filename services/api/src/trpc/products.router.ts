@@ -36,6 +36,8 @@ const caller = (ctx: { authUser: AuthUser; requestId: string }): Caller => ({
 
 const TAGS = ['products'];
 const bearer = { protect: true } as const;
+/** Reads need no token (one that is sent must be valid). */
+const publicRead = { protect: false } as const;
 
 export const productsRouter = router({
   create: protectedProcedure
@@ -58,6 +60,7 @@ export const productsRouter = router({
         method: 'GET',
         path: '/products/{id}',
         tags: TAGS,
+        ...publicRead,
         summary: 'A product with its images and compressedProductImages',
       },
     })
@@ -71,6 +74,7 @@ export const productsRouter = router({
         method: 'GET',
         path: '/products',
         tags: TAGS,
+        ...publicRead,
         summary: 'Products newest first, filtered, cursor-paginated',
       },
     })

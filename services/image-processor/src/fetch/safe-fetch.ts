@@ -3,9 +3,9 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { ImageFailureCode } from '@zocket/contracts';
-import { type Allowlist, isAddressAllowed, isAllowlistedHostname } from './allowlist.js';
+import { type Allowlist, isAddressAllowed, isAllowlistedHostname } from '@zocket/service-kit';
 
-export { type Allowlist, isPublicAddress, parseAllowlist } from './allowlist.js';
+export { type Allowlist, isPublicAddress, parseAllowlist } from '@zocket/service-kit';
 
 export interface SafeFetchOptions {
   /** From `parseAllowlist(config)`; hosts and networks allowed beyond public addresses. */

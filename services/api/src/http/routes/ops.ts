@@ -27,7 +27,10 @@ export function opsRoutes(ctx: ApiContext, isDraining: () => boolean) {
     });
   });
 
-  const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`);
+  const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`, {
+    maxFileBytes: config.uploads.maxFileBytes,
+    maxFiles: config.uploads.maxFiles,
+  });
   routes.get('/openapi.json', (c) => c.json(openApiDocument));
 
   return routes;

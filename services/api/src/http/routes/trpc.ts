@@ -1,11 +1,13 @@
 import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
+import { getErrorShape, type TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiContext } from '../../api-context.js';
 import { appRouter } from '../../trpc/app.router.js';
 import type { HttpEnv } from '../middleware.js';
 import { clientOf, createRequestContext, logProcedureError } from '../request-context.js';
+import { decodeUtf8Body, isJsonContentType, NOT_UTF8 } from '../utf8-body.js';
 
 /** The tRPC router at `/trpc` (batching on, bounded). */
 export function trpcRoutes(ctx: ApiContext) {
@@ -14,39 +16,83 @@ export function trpcRoutes(ctx: ApiContext) {
   routes.all('/trpc/*', async (c) => {
     const requestCtx = () =>
       createRequestContext(ctx, c.req.header('authorization'), c.get('requestId'), clientOf(c.env));
-    // tRPC refuses an oversized batch before it makes a context, so its error would carry no
-    // request id: refuse it here, shaped by the same formatter, with the context.
+    // Refused here, before tRPC makes a context (its own answer would carry no request id), in
+    // tRPC's error shape made by the same formatter, with the context.
+    const refuse = (code: TRPC_ERROR_CODE_KEY, message: string, status: ContentfulStatusCode) => {
+      const error = new TRPCError({ code, message });
+      const shape = getErrorShape({
+        config: appRouter._def._config,
+        error,
+        type: 'unknown',
+        path: undefined,
+        input: undefined,
+        ctx: requestCtx(),
+      });
+      return c.json({ error: shape }, status);
+    };
+    // tRPC would answer any other method 415 "missing content-type"; browsers' preflights are
+    // answered by the CORS middleware before this.
+    if (c.req.method !== 'GET' && c.req.method !== 'POST') {
+      c.header('Allow', 'GET, POST');
+      return refuse('METHOD_NOT_SUPPORTED', `${c.req.method} is not allowed on /trpc`, 405);
+    }
     if (c.req.query('batch') === '1') {
       const calls = c.req.path.slice('/trpc/'.length).split(',').length;
       if (calls > maxBatchSize) {
-        const error = new TRPCError({
-          code: 'BAD_REQUEST',
-          message: `Batch call exceeds maximum size (${calls} > ${maxBatchSize})`,
-        });
-        const shape = getErrorShape({
-          config: appRouter._def._config,
-          error,
-          type: 'unknown',
-          path: undefined,
-          input: undefined,
-          ctx: requestCtx(),
-        });
-        return c.json({ error: shape }, 400);
+        return refuse(
+          'BAD_REQUEST',
+          `Batch call exceeds maximum size (${calls} > ${maxBatchSize})`,
+          400,
+        );
       }
+    }
+    let req = c.req.raw;
+    if (c.req.method === 'POST' && isJsonContentType(c.req.header('content-type'))) {
+      const bytes = await c.req.arrayBuffer();
+      if (decodeUtf8Body(bytes) === undefined) return refuse('BAD_REQUEST', NOT_UTF8, 400);
+      req = new Request(req.url, {
+        method: 'POST',
+        headers: req.headers,
+        body: bytes,
+        signal: req.signal,
+      });
     }
     const response = await fetchRequestHandler({
       endpoint: '/trpc',
-      req: c.req.raw,
+      req,
       router: appRouter,
       // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
       maxBatchSize,
       createContext: requestCtx,
       onError: ({ error, path }) => logProcedureError(ctx.logger, error, c.get('requestId'), path),
     });
+    const contentType = response.headers.get('content-type') ?? '';
     // Subscriptions: bounded in time and ended at shutdown (see LiveStreams).
-    return response.headers.get('content-type')?.startsWith('text/event-stream')
-      ? ctx.live.streams.track(response)
-      : response;
+    if (contentType.startsWith('text/event-stream')) return ctx.live.streams.track(response);
+    if (response.status >= 400 && !contentType.startsWith('application/json')) {
+      return withJsonErrorBody(response, c.get('requestId'));
+    }
+    return response;
   });
   return routes;
+}
+
+/**
+ * tRPC answers a request it refuses before making a context (an unsupported or missing content
+ * type) with its JSON error shape as `text/plain` and a null request id: send it as JSON, with the
+ * request's id, like every other error.
+ */
+async function withJsonErrorBody(response: Response, requestId: string): Promise<Response> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: response.status, headers: response.headers });
+  }
+  const data = (body as { error?: { data?: { requestId?: unknown } } }).error?.data;
+  if (data !== undefined && data.requestId == null) data.requestId = requestId;
+  const headers = new Headers(response.headers);
+  headers.set('content-type', 'application/json');
+  return new Response(JSON.stringify(body), { status: response.status, headers });
 }

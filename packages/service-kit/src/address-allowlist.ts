@@ -4,8 +4,9 @@ import ipaddr from 'ipaddr.js';
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
 /**
- * Hosts and networks the fetcher may reach even though they are not public, e.g. the local
- * MinIO in development or `127.0.0.1` in tests. Built once from config by `parseAllowlist`.
+ * Hosts and networks an image URL may name (the API) and the fetcher may reach (the processor)
+ * even though they are not public, e.g. the local MinIO in development or `127.0.0.1` in tests.
+ * Built once from config by `parseAllowlist`.
  */
 export interface Allowlist {
   /** Lower-case hostnames without a trailing dot, matched exactly. */
