@@ -1,3 +1,4 @@
+import type { ProbeReport } from './probe.js';
 import type { Load } from './sections/api.js';
 import type { BulkKeys } from './sections/bulk.js';
 import type { LiveKeys } from './sections/live.js';
@@ -16,15 +17,22 @@ export interface ProcessorKeys {
   stageCpuMsPerImage?: Record<string, number>;
 }
 
+type Tail = { p50: number; p99: number; p99OverP50: number; server?: ProbeReport };
+
 /** The `core` section's API keys. */
 export type ApiKeys = Record<
   'ceiling' | 'restCached' | 'trpcCached' | 'restUncached' | 'trpcUncached',
   Load
 > &
   Record<`${'rest' | 'trpc'}${'Cached' | 'Uncached'}Ratio`, number> &
-  Record<'redisCeiling', Load> &
-  Record<`${'rest' | 'trpc'}Cached${'Redis' | 'Cpu' | 'RedisCpu'}Ratio`, number | undefined> & {
-    tailAt100: Record<string, { p50: number; p99: number; p99OverP50: number }>;
+  Record<'redisCeiling' | 'redisCeilingApiFlags', Load> &
+  Record<
+    `${'rest' | 'trpc'}Cached${'Redis' | 'Cpu' | 'RedisCpu' | 'RedisApiFlags' | 'RedisApiFlagsCpu'}Ratio`,
+    number | undefined
+  > & {
+    tailAt100: Record<string, Tail>;
+    /** Absent where the cores cannot be pinned. */
+    tailAt100Pinned?: Record<string, Tail>;
     restCachedAllCoresRps: number;
     workers: number;
     allCores: {
@@ -55,6 +63,14 @@ export interface BenchResults {
 }
 
 const round0 = (n: number) => Math.round(n);
+
+/** A tail at 100 connections, with the server's longest GC pause and event-loop delay. */
+const tailRow = (k: string, t: Tail, how: string): Row => [
+  `${k} at 100 connections${how} p50/p99 ms (p99/p50); server: GC max ms, loop delay p99/max ms`,
+  `${t.p50}/${t.p99}${t.server === undefined ? '' : `; ${t.server.gc.maxMs}, ${t.server.loopDelayMs.p99}/${t.server.loopDelayMs.max}`}`,
+  '',
+  t.p99OverP50,
+];
 
 type Row = (string | number)[];
 
@@ -97,17 +113,19 @@ function coreRows(
       api[`${k}RedisRatio`] ?? '',
     ]),
     ...(['restCached', 'trpcCached'] as const).map((k) => [
+      `${k} req/s; CPU vs one-GET route under the API's V8 flags`,
+      round0(api[k].rps),
+      `${round0(api.redisCeilingApiFlags.rps)}; ${api.redisCeilingApiFlags.cpuUs ?? ''} µs`,
+      `${api[`${k}RedisApiFlagsRatio`] ?? ''}; ${api[`${k}RedisApiFlagsCpuRatio`] ?? ''}`,
+    ]),
+    ...(['restCached', 'trpcCached'] as const).map((k) => [
       `${k} server CPU µs/request (vs bare / GET route)`,
       api[k].cpuUs ?? '',
       `${api.ceiling.cpuUs ?? ''} / ${api.redisCeiling.cpuUs ?? ''}`,
       `${api[`${k}CpuRatio`] ?? ''} / ${api[`${k}RedisCpuRatio`] ?? ''}`,
     ]),
-    ...Object.entries(api.tailAt100).map(([k, t]) => [
-      `${k} at 100 connections p50/p99 ms (p99/p50)`,
-      `${t.p50}/${t.p99}`,
-      '',
-      t.p99OverP50,
-    ]),
+    ...Object.entries(api.tailAt100).map(([k, t]) => tailRow(k, t, '')),
+    ...Object.entries(api.tailAt100Pinned ?? {}).map(([k, t]) => tailRow(k, t, ', pinned')),
     [
       `restCached req/s, ${api.workers} workers vs 1`,
       api.restCachedAllCoresRps,

@@ -104,13 +104,23 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
     String(ceilingPort),
   ]);
   const redisCeilingPort = await freePort();
-  const redisCeilingProcess = system.spawnChild('redis ceiling', [
-    ...PROBE_IMPORT,
+  const redisCeilingArgs = (port: number) => [
     join(import.meta.dirname, '..', 'redis-ceiling-server.js'),
     bodyFile,
-    String(redisCeilingPort),
+    String(port),
     system.redisUrl,
     `${system.runId}:redis-ceiling`,
+  ];
+  const redisCeilingProcess = system.spawnChild('redis ceiling', [
+    ...PROBE_IMPORT,
+    ...redisCeilingArgs(redisCeilingPort),
+  ]);
+  // The one-GET route again under the API's own V8 flags (API_NODE_FLAGS, which trade CPU for
+  // memory): against it, REST and tRPC compare code with code.
+  const redisCeilingApiFlagsPort = await freePort();
+  const redisCeilingApiFlagsProcess = system.spawnChild('redis ceiling (API flags)', [
+    ...API_NODE_FLAGS,
+    ...redisCeilingArgs(redisCeilingApiFlagsPort),
   ]);
   const allCoresPort = await freePort();
   const allCoresProcess = system.spawnChild(
@@ -123,9 +133,11 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
   );
   const ceilingUrl = `http://127.0.0.1:${ceilingPort}/products/${productId}`;
   const redisCeilingUrl = `http://127.0.0.1:${redisCeilingPort}/products/${productId}`;
+  const redisCeilingApiFlagsUrl = `http://127.0.0.1:${redisCeilingApiFlagsPort}/products/${productId}`;
   const allCoresUrl = `http://127.0.0.1:${allCoresPort}/products/${productId}`;
   await waitOk(ceilingUrl);
   await waitOk(redisCeilingUrl);
+  await waitOk(redisCeilingApiFlagsUrl);
   await waitOk(allCoresUrl);
 
   const trpcPath = `/trpc/products.byId?input=${encodeURIComponent(JSON.stringify({ id: productId }))}`;
@@ -138,6 +150,12 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
   const redisCeiling = await load('Hono route + one ioredis GET', redisCeilingUrl, duration, {
     serverPid: redisCeilingProcess.pid as number,
   });
+  const redisCeilingApiFlags = await load(
+    "Hono route + one ioredis GET, the API's V8 flags",
+    redisCeilingApiFlagsUrl,
+    duration,
+    { serverPid: redisCeilingApiFlagsProcess.pid as number },
+  );
   const restCached = await load('REST byId, cache warm', restUrl, duration, { serverPid: apiPid });
   const trpcCached = await load('tRPC byId, cache warm', trpcUrl, duration, { serverPid: apiPid });
   const restUncached = await load(
@@ -210,6 +228,12 @@ export async function apiSection(system: BenchSystem, productId: string, duratio
       trpcCachedCpuRatio: cpuRatio(trpcCached, ceiling),
       restCachedRedisCpuRatio: cpuRatio(restCached, redisCeiling),
       trpcCachedRedisCpuRatio: cpuRatio(trpcCached, redisCeiling),
+      /** The one-GET route under API_NODE_FLAGS, and REST and tRPC against it (req/s; CPU). */
+      redisCeilingApiFlags,
+      restCachedRedisApiFlagsRatio: ratio(restCached, redisCeilingApiFlags),
+      trpcCachedRedisApiFlagsRatio: ratio(trpcCached, redisCeilingApiFlags),
+      restCachedRedisApiFlagsCpuRatio: cpuRatio(restCached, redisCeilingApiFlags),
+      trpcCachedRedisApiFlagsCpuRatio: cpuRatio(trpcCached, redisCeilingApiFlags),
       tailAt100: {
         ceiling: tail(ceiling100),
         redisCeiling: tail(redisCeiling100),
