@@ -2,18 +2,12 @@ import { CACHE_SCRIPTS } from '@zocket/contracts';
 import type { Redis } from 'ioredis';
 
 /**
- * The cache protocol's commands: a hit's plain `GET`, and the scripts as ioredis commands, sent
+ * The cache protocol's scripts as ioredis commands (a hit is a plain read, see EntryBatch): sent
  * once and then run by SHA (EVALSHA), so a miss or an invalidation does not ship the script text on
  * every call. ioredis falls back to EVAL by itself when Redis answers NOSCRIPT (after a restart or
  * SCRIPT FLUSH).
  */
 export interface CacheCommands {
-  /**
-   * The stored entry as it is (run id, then JSON; see CACHE_ENTRY), or null when absent: a plain
-   * `GET`, for a caller that checks the run id itself. Bytes, not a string: a hit is written to the
-   * socket as it came.
-   */
-  entry(key: string): Promise<Buffer | null>;
   /** [1, json] on a hit, [0, `<run id>|<generation>`] on a miss. */
   readOrGeneration(
     key: string,
@@ -55,7 +49,6 @@ export function defineCacheCommands(redis: Redis): CacheCommands {
   const fillIfUnchanged = define('zocketFillIfUnchanged', 2, CACHE_SCRIPTS.fillIfUnchanged);
   const invalidate = define('zocketInvalidate', 3, CACHE_SCRIPTS.invalidate);
   return {
-    entry: (key) => redis.getBuffer(key),
     readOrGeneration: async (key, genKey, start, ttl) =>
       (await readOrGeneration(key, genKey, start, ttl)) as [number, string],
     fillIfUnchanged: (key, genKey, generation, json, ttl) =>

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { ApiMetrics } from '../observability/metrics.js';
 import { type CacheCommands, defineCacheCommands } from './cache-commands.js';
 import { ConnectionRunId } from './connection-run-id.js';
+import { EntryBatch } from './entry-batch.js';
 import { SingleFlight } from './single-flight.js';
 
 /**
@@ -33,6 +34,7 @@ export class ProductCache {
    */
   private readonly unconfirmed = new Set<string>();
   private readonly commands: CacheCommands;
+  private readonly entries: EntryBatch;
   private readonly runId: ConnectionRunId;
   private readonly loads = new SingleFlight<string | undefined>();
   /** Failed Redis calls since the cache became unavailable (undefined while it is available). */
@@ -46,6 +48,7 @@ export class ProductCache {
     private readonly logger: Logger,
   ) {
     this.commands = defineCacheCommands(redis);
+    this.entries = new EntryBatch(redis);
     this.runId = new ConnectionRunId(redis);
     redis.on('ready', () => {
       for (const id of this.unconfirmed) void this.invalidate(id);
@@ -75,7 +78,7 @@ export class ProductCache {
     const token = this.runId.current();
     if (token === undefined) return undefined;
     try {
-      const entry = await this.commands.entry(this.keys.product(id));
+      const entry = await this.entries.get(this.keys.product(id));
       if (entry === null || !this.runId.answeredOn(token)) return undefined;
       const json = CACHE_ENTRY.jsonOnRun(entry, token.runIdBytes);
       if (json === undefined) return undefined;
