@@ -38,6 +38,14 @@ async function openApiOperation(path: string, method: string): Promise<Operation
   return operation;
 }
 
+/** A REST answer refusing the input with 400 VALIDATION_FAILED on exactly these fields, no stack. */
+function expectFieldsRefused(res: Awaited<ReturnType<ApiWorld['call']>>, fields: string[]) {
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe('VALIDATION_FAILED');
+  expect(Object.keys(res.body.error.fields)).toEqual(fields);
+  expectNoStack(res.body);
+}
+
 describe('a lone UTF-16 surrogate in text input', () => {
   // JSON may escape half of a surrogate pair on its own; it has no UTF-8 form, and PostgreSQL
   // would have been given U+FFFD in its place: the stored name was not the one sent.
@@ -46,10 +54,7 @@ describe('a lone UTF-16 surrogate in text input', () => {
   it('is refused with 400 naming the field over REST', async () => {
     const token = await world.token(newSubject());
     const res = await world.call('POST', '/products', { token, body: { ...product, name: lone } });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('VALIDATION_FAILED');
-    expect(Object.keys(res.body.error.fields)).toEqual(['name']);
-    expectNoStack(res.body);
+    expectFieldsRefused(res, ['name']);
   });
 
   it('is refused with 400 naming the field over tRPC, in update and in the list filter', async () => {
@@ -101,10 +106,7 @@ describe('an image URL naming a loopback, private or metadata address', () => {
       token,
       body: { ...product, imageUrls: ['https://cdn.example.com/ok.jpg', url] },
     });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('VALIDATION_FAILED');
-    expect(Object.keys(res.body.error.fields)).toEqual(['imageUrls.1']);
-    expectNoStack(res.body);
+    expectFieldsRefused(res, ['imageUrls.1']);
   });
 
   it('is refused over tRPC, in create and in update, and nothing is written', async () => {
