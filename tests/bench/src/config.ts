@@ -117,6 +117,11 @@ export interface QualityBenchConfig {
   targets: { webp: number | undefined; avif: number | undefined };
   /** Where the JSON goes (`BENCH_QUALITY_OUT`, default `<repo>/bench-quality-results.json`). */
   outFile: string;
+  /**
+   * libvips threads for the image in flight (`BENCH_QUALITY_THREADS`, default 1, so that times
+   * compare run to run on a shared machine; the cores' count shows what one image costs with all).
+   */
+  threads: number;
 }
 
 function numberOrUndefined(value: string | undefined): number | undefined {
@@ -133,5 +138,13 @@ export function loadQualityBenchConfig(env: NodeJS.ProcessEnv = process.env): Qu
       avif: numberOrUndefined(env.QUALITY_TARGET_AVIF ?? env.QUALITY_TARGET),
     },
     outFile: env.BENCH_QUALITY_OUT ?? join(repoRoot(), 'bench-quality-results.json'),
+    threads: positiveInt(env.BENCH_QUALITY_THREADS, 'BENCH_QUALITY_THREADS') ?? 1,
   };
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
 }

@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     .map((name): [string, Buffer] => [name.replace(/\.png$/, ''), readFileSync(join(dir, name))]);
   const explore = process.argv.includes('--explore');
 
-  sharp.concurrency(1);
+  sharp.concurrency(config.threads);
   const started = performance.now();
   const loadBefore = loadavg()[0] as number;
   await processImage(images[0]?.[1] as Buffer, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS); // warm-up
