@@ -63,25 +63,17 @@ export const CACHE_ENTRY = {
  * Both the entry and the generation a reader took are tied to the Redis instance's run id: a
  * Redis restarted from a snapshot brings back old entries and old generations together, and
  * neither may then be used, since writes that came after the snapshot bumped generations that
- * the snapshot does not hold. A hit is read with `GET` by a reader that learned the run id on
- * its connection (see the API's connection-run-id.ts); the scripts ask Redis for it.
+ * the snapshot does not hold. A hit is a plain read (the API batches them into `MGET`) by a
+ * reader that learned the run id on its connection (see the API's connection-run-id.ts); the
+ * scripts ask Redis for it.
  */
 export const CACHE_SCRIPTS = {
-  /** KEYS[1]=generation key; ARGV[1]=random start value, ARGV[2]=ttl seconds. Returns `<run id>|<generation>`. */
-  readGeneration: `
-${RUN_ID}
-local g = redis.call('HGET', KEYS[1], 'g')
-if not g then
-  redis.call('HSET', KEYS[1], 'g', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  g = ARGV[1]
-end
-return rid .. '|' .. g`,
   /**
-   * A read and `readGeneration` in one atomic step: KEYS[1]=entry key, KEYS[2]=generation key;
-   * ARGV as readGeneration. Returns {1, json} on a hit, {0, `<run id>|<generation>`} on a miss
-   * (an entry stored by another instance is a miss). Atomic, so a miss never reads the generation
-   * after another reader's fill (which would start a second load of the same product).
+   * A read, or on a miss the generation to fill under, in one atomic step: KEYS[1]=entry key,
+   * KEYS[2]=generation key; ARGV[1]=random start value of an absent generation, ARGV[2]=its ttl
+   * seconds. Returns {1, json} on a hit, {0, `<run id>|<generation>`} on a miss (an entry stored by
+   * another instance is a miss). Atomic, so a miss never reads the generation after another
+   * reader's fill (which would start a second load of the same product).
    */
   readOrGeneration: `
 ${RUN_ID}
@@ -95,7 +87,7 @@ if not g then
 end
 return {0, rid .. '|' .. g}`,
   /**
-   * KEYS[1]=entry key, KEYS[2]=generation key; ARGV[1]=what readGeneration returned, ARGV[2]=json,
+   * KEYS[1]=entry key, KEYS[2]=generation key; ARGV[1]=what readOrGeneration returned on the miss, ARGV[2]=json,
    * ARGV[3]=ttl. Stores the entry (run id, then json) if the generation has not moved.
    */
   fillIfUnchanged: `

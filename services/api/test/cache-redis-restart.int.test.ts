@@ -66,13 +66,25 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A product read over HTTP: a hit takes the cached-read fast path, a miss the procedures. */
+async function readOverHttp(id: string): Promise<Json> {
+  return (await fetch(`${world.baseUrl}/products/${id}`)).json() as Promise<Json>;
+}
+
+/** Until the API knows the run id of the Redis it is connected to (hits are checked against it). */
+async function runIdKnown(what: string): Promise<void> {
+  await waitFor(() => (world.api.ctx.cache.knowsRunId ? true : undefined), {
+    timeoutMs: 5_000,
+    intervalMs: 20,
+    what,
+  });
+}
+
 describe('a Redis restored from a snapshot', () => {
   it('never serves the version the snapshot holds once a newer one was written', async () => {
     const token = await world.token(newSubject());
     const product = await world.createProduct(token, { name: 'Before the snapshot' });
-    // Over HTTP: a hit takes the cached-read fast path, a miss the procedures.
-    const read = async () =>
-      (await fetch(`${world.baseUrl}/products/${product.id}`)).json() as Promise<Json>;
+    const read = () => readOverHttp(product.id);
 
     expect((await read()).name).toBe('Before the snapshot');
     expect((await read()).name).toBe('Before the snapshot'); // a hit: the entry is in Redis
@@ -100,11 +112,7 @@ describe('a Redis restored from a snapshot', () => {
       expect(body.version).toBe(product.version + 1);
     }
     // Once the API knows the restarted instance's run id, reads check entries against it.
-    await waitFor(() => (world.api.ctx.cache.knowsRunId ? true : undefined), {
-      timeoutMs: 5_000,
-      intervalMs: 20,
-      what: 'the API to learn the run id of the restarted Redis',
-    });
+    await runIdKnown('the API to learn the run id of the restarted Redis');
     expect((await read()).name).toBe('After the snapshot');
     // And the cache works again: a read stored the new version in the restarted Redis.
     const cached = await admin.get(cacheKeys(world.cachePrefix).product(product.id));
@@ -116,14 +124,9 @@ describe('a Redis restored from a snapshot', () => {
   it('does not serve a read in flight at the crash that ioredis resent to the restored instance', async () => {
     const token = await world.token(newSubject());
     const product = await world.createProduct(token, { name: 'In the snapshot' });
-    const read = async () =>
-      (await fetch(`${world.baseUrl}/products/${product.id}`)).json() as Promise<Json>;
+    const read = () => readOverHttp(product.id);
     expect((await read()).name).toBe('In the snapshot');
-    await waitFor(() => (world.api.ctx.cache.knowsRunId ? true : undefined), {
-      timeoutMs: 5_000,
-      intervalMs: 20,
-      what: 'the API to learn the run id of its Redis',
-    });
+    await runIdKnown('the API to learn the run id of its Redis');
     expect(String(await world.api.ctx.cache.peek(product.id))).toContain('In the snapshot'); // a hit
     expect(await admin.save()).toBe('OK');
     const updated = await world.call('PATCH', `/products/${product.id}`, {

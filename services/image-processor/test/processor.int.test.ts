@@ -1,4 +1,4 @@
-import { CACHE_SCRIPTS, cacheKeys } from '@zocket/contracts';
+import { CACHE_SCRIPTS, cacheKeys, invalidateCachedProduct } from '@zocket/contracts';
 import { waitFor } from '@zocket/testkit';
 import { Redis } from 'ioredis';
 import type { Sharp } from 'sharp';
@@ -240,17 +240,15 @@ describe('image processor: valid images through Kafka, S3, PostgreSQL and Redis'
   it('runs the cache protocol the API reads with: a generation bump refuses a racing fill', async () => {
     const keys = cacheKeys(world.cachePrefix);
     const id = 'race-check';
-    const generation = String(
-      await redis.eval(CACHE_SCRIPTS.readGeneration, 1, keys.productGeneration(id), '42', 60),
-    );
-    await redis.eval(
-      CACHE_SCRIPTS.invalidate,
-      3,
+    const [, generation] = (await redis.eval(
+      CACHE_SCRIPTS.readOrGeneration,
+      2,
       keys.product(id),
       keys.productGeneration(id),
-      keys.retiredProduct(id),
+      '42',
       60,
-    );
+    )) as [number, string];
+    await invalidateCachedProduct(redis, keys, id);
     const filled = await redis.eval(
       CACHE_SCRIPTS.fillIfUnchanged,
       2,

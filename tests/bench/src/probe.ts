@@ -16,8 +16,9 @@ export const PROBE_IMPORT = [
   pathToFileURL(join(import.meta.dirname, 'server-probe.js')).href,
 ] as const;
 
-/** Where probed servers write their figures (BENCH_PROBE_DIR of every child). */
+/** Where probed servers write their figures (BENCH_PROBE_DIR of every child); gone at exit. */
 export const PROBE_DIR = mkdtempSync(join(tmpdir(), 'zocket-bench-probe-'));
+process.once('exit', () => rmSync(PROBE_DIR, { recursive: true, force: true }));
 
 /** Runs `load` with the probe of server `pid` watching; its figures, or undefined if it never wrote. */
 export async function probed<T>(
