@@ -80,6 +80,21 @@ async function runIdKnown(what: string): Promise<void> {
   });
 }
 
+/** Redis saves its snapshot, then the product is renamed: the snapshot holds the older entry. */
+async function snapshotThenRename(
+  token: string,
+  product: { id: string; version: number },
+  name: string,
+): Promise<void> {
+  expect(await admin.save()).toBe('OK');
+  const updated = await world.call('PATCH', `/products/${product.id}`, {
+    token,
+    body: { expectedVersion: product.version, name },
+  });
+  expect(updated.status).toBe(200);
+  expect((await readOverHttp(product.id)).name).toBe(name);
+}
+
 describe('a Redis restored from a snapshot', () => {
   it('never serves the version the snapshot holds once a newer one was written', async () => {
     const token = await world.token(newSubject());
@@ -88,14 +103,7 @@ describe('a Redis restored from a snapshot', () => {
 
     expect((await read()).name).toBe('Before the snapshot');
     expect((await read()).name).toBe('Before the snapshot'); // a hit: the entry is in Redis
-    expect(await admin.save()).toBe('OK');
-
-    const updated = await world.call('PATCH', `/products/${product.id}`, {
-      token,
-      body: { expectedVersion: product.version, name: 'After the snapshot' },
-    });
-    expect(updated.status).toBe(200);
-    expect((await read()).name).toBe('After the snapshot');
+    await snapshotThenRename(token, product, 'After the snapshot');
 
     await crashRedis();
     await startRedis();
@@ -128,13 +136,7 @@ describe('a Redis restored from a snapshot', () => {
     expect((await read()).name).toBe('In the snapshot');
     await runIdKnown('the API to learn the run id of its Redis');
     expect(String(await world.api.ctx.cache.peek(product.id))).toContain('In the snapshot'); // a hit
-    expect(await admin.save()).toBe('OK');
-    const updated = await world.call('PATCH', `/products/${product.id}`, {
-      token,
-      body: { expectedVersion: product.version, name: 'Written after it' },
-    });
-    expect(updated.status).toBe(200);
-    expect((await read()).name).toBe('Written after it');
+    await snapshotThenRename(token, product, 'Written after it');
 
     // Redis freezes with the next cached read in flight, dies and comes back from the snapshot;
     // ioredis reconnects and resends the read, which meets the snapshot's entry there.
