@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type CacheKeys, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
 import { createDb, type Db } from '@zocket/db';
@@ -18,6 +19,7 @@ import { createProcessorMetrics, type ProcessorMetrics } from './observability/m
 import type { VariantProfile } from './pipeline/image-pipeline.js';
 import { resolveProfile } from './pipeline/profile.js';
 import type { RenderedImage } from './pipeline/renditions.js';
+import { ScorePool } from './quality/score-pool.js';
 
 /** Everything a job needs; built once by the composition root. */
 export interface ProcessorContext {
@@ -36,6 +38,8 @@ export interface ProcessorContext {
   topics: Topics;
   cacheKeys: CacheKeys;
   profile: VariantProfile;
+  /** Worker threads for the quality search's scores; none start while no profile has a target. */
+  scoring: ScorePool;
   allowlist: Allowlist;
   /** Renders in progress in this process by `<sha256>:<profile>` (see pipeline/renditions.ts). */
   renderings: Map<string, Promise<RenderedImage>>;
@@ -68,7 +72,19 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     topics: topicNames(config.kafka.topicPrefix),
     cacheKeys: keys,
     profile: resolveProfile(config.images.profile),
+    scoring: new ScorePool(scoreThreads(config)),
     allowlist: parseAllowlist(config.fetch.allowlist),
     renderings: new Map(),
   };
+}
+
+/**
+ * One scorer thread per image this process can have in flight, at most one per core: each image
+ * scores one variant at a time, so more threads would only wait.
+ */
+function scoreThreads(config: ProcessorConfig): number {
+  const { lanes, concurrency, bulkConcurrency } = config.jobs;
+  const inFlight =
+    (lanes.includes('live') ? concurrency : 0) + (lanes.includes('bulk') ? bulkConcurrency : 0);
+  return Math.max(1, Math.min(availableParallelism(), inFlight));
 }

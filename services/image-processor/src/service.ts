@@ -56,6 +56,7 @@ export function createProcessor(
       clearTimeout(timer);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await ctx.kafkaProbe.stop();
+      await ctx.scoring.close();
       ctx.cache.stop();
       ctx.redis.disconnect();
       ctx.s3.destroy();

@@ -116,10 +116,12 @@ async function produceVariants(
   return renderOnce(ctx, contentHash, async () => {
     // Two spans split a render into decode/encode (sharp) and the S3 uploads.
     const processed = await inSpan('render variants', {}, async (span) => {
-      const result = await processImage(source.bytes, ctx.profile, {
-        maxPixels: config.images.maxPixels,
-        maxInputBytes: config.fetch.maxBytes,
-      });
+      const result = await processImage(
+        source.bytes,
+        ctx.profile,
+        { maxPixels: config.images.maxPixels, maxInputBytes: config.fetch.maxBytes },
+        ctx.scoring,
+      );
       span.setAttributes({
         'zocket.image.width': result.source.width,
         'zocket.image.height': result.source.height,

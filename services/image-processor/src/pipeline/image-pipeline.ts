@@ -7,6 +7,7 @@ import {
 } from '@zocket/contracts';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
+import { inProcessScoring, type Scoring } from '../quality/score-pool.js';
 import type { RgbImage } from '../quality/ssimulacra2.js';
 import {
   type EncodedVariant,
@@ -164,6 +165,8 @@ export async function processImage(
   input: Buffer,
   profile: VariantProfile,
   limits: DecodeLimits,
+  /** Where a quality search's scores run: a ScorePool in a service, in-process by default. */
+  scoring: Scoring = inProcessScoring,
 ): Promise<ProcessedImage> {
   if (limits.maxInputBytes !== undefined && input.length > limits.maxInputBytes) {
     throw new ImageError(
@@ -222,31 +225,40 @@ export async function processImage(
   const placeholder = await makePlaceholder(fromBase());
   const widths = variantWidths(widest, profile);
   const resized = (width: number) => fromBase().resize({ width, withoutEnlargement: true });
+  const scorer = new VariantScorer(
+    (width) => rgbPixels(resized(width)),
+    (data) => rgbPixels(sharp(data)),
+    scoring,
+  );
   const qualities = new VariantQualities(profile, widths, {
     encode: (format, width, settings, quality) =>
       encode(encoder(resized(width), format, settings, quality), sniffed, format),
-    scorer: new VariantScorer(
-      (width) => rgbPixels(resized(width)),
-      (data) => rgbPixels(sharp(data)),
-    ),
+    scorer,
   });
   const variants: VariantOutput[] = [];
-  // Sequential on purpose: one image never holds more than one encoder's buffers, and parallelism
-  // is chosen by the caller (jobs in flight x sharp.concurrency()).
-  for (const width of widths) {
-    for (const format of profile.formats) {
-      const { data, info, quality, score }: EncodedVariant = await qualities.variant(format, width);
-      variants.push({
-        format,
-        width: info.width,
-        height: info.height,
-        bytes: data.length,
-        contentType: CONTENT_TYPE_BY_FORMAT[format],
-        data,
-        quality,
-        ...(score === undefined ? {} : { score: Math.round(score * 100) / 100 }),
-      });
+  try {
+    // Sequential on purpose: one image never holds more than one encoder's buffers, and
+    // parallelism is chosen by the caller (jobs in flight x sharp.concurrency()).
+    for (const width of widths) {
+      for (const format of profile.formats) {
+        const { data, info, quality, score }: EncodedVariant = await qualities.variant(
+          format,
+          width,
+        );
+        variants.push({
+          format,
+          width: info.width,
+          height: info.height,
+          bytes: data.length,
+          contentType: CONTENT_TYPE_BY_FORMAT[format],
+          data,
+          quality,
+          ...(score === undefined ? {} : { score: Math.round(score * 100) / 100 }),
+        });
+      }
     }
+  } finally {
+    await scorer.close();
   }
 
   return {

@@ -15,6 +15,7 @@ import {
   SEARCH_WEBP,
   withTargetScore,
 } from '../../src/quality/default-settings.js';
+import { ScorePool } from '../../src/quality/score-pool.js';
 import { Ssimulacra2Reference } from '../../src/quality/ssimulacra2.js';
 import { type EncoderSettings, VariantQualities } from '../../src/quality/variant-qualities.js';
 import { VariantScorer } from '../../src/quality/variant-scorer.js';
@@ -142,9 +143,15 @@ describe('with a quality target, the profile searches each image quality to reac
     }
   });
 
-  it('gives identical bytes, qualities and scores for the same image twice', async () => {
+  it('gives identical bytes, qualities and scores for the same image twice, scored in-process or on worker threads', async () => {
     const first = await processImage(textured, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS);
-    const second = await processImage(textured, DEFAULT_PROFILE, DEFAULT_DECODE_LIMITS);
+    const pool = new ScorePool(1);
+    const second = await processImage(
+      textured,
+      DEFAULT_PROFILE,
+      DEFAULT_DECODE_LIMITS,
+      pool,
+    ).finally(() => pool.close());
     expect(second.variants).toHaveLength(first.variants.length);
     first.variants.forEach((variant, i) => {
       const other = second.variants[i];
