@@ -139,7 +139,8 @@ export class ScorePool implements Scoring {
   }
 
   private start(index: number): Slot {
-    const worker = new Worker(this.workerUrl);
+    // No inherited flags: the parent's `--import` would start telemetry again in every worker.
+    const worker = new Worker(this.workerUrl, { execArgv: [] });
     const slot: Slot = { worker, pending: new Map(), sessions: 0 };
     this.slots[index] = slot;
     worker.unref();
