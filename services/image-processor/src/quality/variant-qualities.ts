@@ -45,6 +45,8 @@ export interface VariantQualityDeps {
 
 interface Plan {
   quality: number;
+  /** Whether the search reached the target on the reference width. */
+  reached: boolean;
   /** The search's own encode of the reference width, used as that variant. */
   reuse?: { width: number; encoded: Encoded; score: number };
 }
@@ -61,8 +63,9 @@ export function referenceWidth(widths: readonly number[], max: number): number |
 
 /**
  * Encodes the variants of one image: each format at its fixed quality, or, with a target, at the
- * quality searched once on the reference width. Scores are recorded where the search could
- * measure them.
+ * quality searched once on the reference width, raised for a narrower width that falls short of
+ * the target at it. Scores are recorded where the search could measure them (up to
+ * searchMaxWidth).
  */
 export class VariantQualities {
   private readonly plans = new Map<ImageFormat, Promise<Plan>>();
@@ -84,9 +87,19 @@ export class VariantQualities {
     if (target === undefined || width > target.searchMaxWidth)
       return { ...encoded, quality: plan.quality };
     const score = await this.deps.scorer.score(width, encoded.data);
-    return score === undefined
-      ? { ...encoded, quality: plan.quality }
-      : { ...encoded, quality: plan.quality, score };
+    if (score === undefined) return { ...encoded, quality: plan.quality };
+    if (score >= target.score || !plan.reached || plan.quality >= target.maxQuality) {
+      return { ...encoded, quality: plan.quality, score };
+    }
+    // A narrower variant can score lower at the same quality (more detail per pixel): it gets a
+    // search of its own, upward from the reference's quality, so every scored variant reaches the
+    // target when the reference did.
+    const step = Math.max(1, Math.ceil((target.score - score) / target.slope));
+    const raised = await searchQuality(
+      { ...target, minQuality: plan.quality + 1, startQuality: plan.quality + step },
+      { measure: (quality) => this.measure(format, width, quality) },
+    );
+    return { ...raised.best.output, quality: raised.best.quality, score: raised.best.score };
   }
 
   private plan(format: ImageFormat): Promise<Plan> {
@@ -104,18 +117,26 @@ export class VariantQualities {
     const width = target && referenceWidth(this.widths, target.searchMaxWidth);
     // Without a target, or too small to score (under 8 px on a side): the fixed quality.
     if (target === undefined || width === undefined || !(await this.deps.scorer.scorable(width))) {
-      return { quality: settings.quality };
+      return { quality: settings.quality, reached: false };
     }
     const result = await searchQuality(target, {
-      measure: async (quality) => {
-        const encoded = await this.deps.encode(format, width, settings, quality);
-        const score = (await this.deps.scorer.score(width, encoded.data)) as number;
-        return { score, output: encoded };
-      },
+      measure: (quality) => this.measure(format, width, quality),
     });
     return {
       quality: result.best.quality,
+      reached: result.reached,
       reuse: { width, encoded: result.best.output, score: result.best.score },
     };
+  }
+
+  /** One probe: an encode of a scorable width at `quality`, and its score. */
+  private async measure(
+    format: ImageFormat,
+    width: number,
+    quality: number,
+  ): Promise<{ score: number; output: Encoded }> {
+    const encoded = await this.deps.encode(format, width, this.settings[format], quality);
+    const score = (await this.deps.scorer.score(width, encoded.data)) as number;
+    return { score, output: encoded };
   }
 }
