@@ -8,6 +8,9 @@ const qualityTarget = z.coerce.number().min(1).max(99).optional();
 
 /** Flat environment, every variable with a default that works with infra/local (its keys are the
  * names deploy/k8s may set: tests/deploy checks them). */
+/** The default profile's version: fixed qualities, no quality target. */
+const FIXED_PROFILE_VERSION = 'v1';
+
 export const envSchema = z.object({
   ...sharedEnvShape,
   METRICS_PORT: envInt(0).max(65535).default(8081),
@@ -38,7 +41,7 @@ export const envSchema = z.object({
   VARIANT_PROFILE_VERSION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, { error: 'must be a short lowercase slug, e.g. v1' })
-    .default('v1'),
+    .default(FIXED_PROFILE_VERSION),
   VARIANT_WIDTHS: envCsv
     .pipe(z.array(z.string().transform(Number).pipe(z.number().int().min(16).max(8192))).min(1))
     .default([320, 640, 1280]),
@@ -59,6 +62,17 @@ export const envSchema = z.object({
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
   const e = parseEnv(envSchema, env);
+  const searched = [e.QUALITY_TARGET, e.QUALITY_TARGET_WEBP, e.QUALITY_TARGET_AVIF].some(
+    (target) => target !== undefined,
+  );
+  if (searched && e.VARIANT_PROFILE_VERSION === FIXED_PROFILE_VERSION) {
+    // Renditions and S3 keys are per profile version: under the fixed profile's version, a
+    // searched image would reuse fixed-quality renditions, and new bytes would land under keys
+    // served as immutable.
+    throw new Error(
+      `invalid configuration:\n✖ a quality target (QUALITY_TARGET*) changes every variant: set VARIANT_PROFILE_VERSION to a version of its own, not the fixed profile's ${FIXED_PROFILE_VERSION} (e.g. v2)\n  → at VARIANT_PROFILE_VERSION`,
+    );
+  }
   return {
     http: { host: e.HOST, port: e.METRICS_PORT },
     log: { level: e.LOG_LEVEL },

@@ -26,23 +26,39 @@ describe('loadConfig', () => {
     const fixed = profile({ WEBP_QUALITY: '80' });
     expect(fixed.webp).toEqual({ quality: 80, effort: DEFAULT_PROFILE.webp.effort });
     expect(fixed.avif.target).toBeUndefined();
-    const searched = profile({ QUALITY_TARGET: '72.5', AVIF_EFFORT: '0' });
-    expect(searched.version).toBe('v1');
+    const searched = profile({
+      QUALITY_TARGET: '72.5',
+      AVIF_EFFORT: '0',
+      VARIANT_PROFILE_VERSION: 'v2',
+    });
+    expect(searched.version).toBe('v2');
     expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 6 });
     expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 6 } });
   });
 
   it('takes a target per format, each falling back to QUALITY_TARGET', () => {
     const profile = (env: NodeJS.ProcessEnv) => resolveProfile(loadConfig(env).images.profile);
-    const both = profile({ QUALITY_TARGET: '70', QUALITY_TARGET_AVIF: '71.1' });
+    const both = profile({
+      QUALITY_TARGET: '70',
+      QUALITY_TARGET_AVIF: '71.1',
+      VARIANT_PROFILE_VERSION: 'q70',
+    });
     expect(both.webp.target).toMatchObject({ score: 70 });
     expect(both.avif.target).toMatchObject({ score: 71.1 });
-    const avifOnly = profile({ QUALITY_TARGET_AVIF: '71.1' });
+    const avifOnly = profile({ QUALITY_TARGET_AVIF: '71.1', VARIANT_PROFILE_VERSION: 'q71' });
     expect(avifOnly.webp).toEqual({
       quality: DEFAULT_PROFILE.webp.quality,
       effort: DEFAULT_PROFILE.webp.effort,
     });
     expect(avifOnly.avif.target).toMatchObject({ score: 71.1 });
+  });
+
+  it.each([
+    { QUALITY_TARGET: '70' },
+    { QUALITY_TARGET_WEBP: '70', VARIANT_PROFILE_VERSION: 'v1' },
+    { QUALITY_TARGET_AVIF: '70.65' },
+  ])('refuses a quality target under the fixed profile version v1: %o', (env) => {
+    expect(() => loadConfig(env)).toThrow(/QUALITY_TARGET.*VARIANT_PROFILE_VERSION/);
   });
 
   it.each([
