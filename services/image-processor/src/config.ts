@@ -6,11 +6,11 @@ const MiB = 1024 * 1024;
 /** An SSIMULACRA2 score to reach (1-99; 70 is "high quality"). */
 const qualityTarget = z.coerce.number().min(1).max(99).optional();
 
-/** Flat environment, every variable with a default that works with infra/local (its keys are the
- * names deploy/k8s may set: tests/deploy checks them). */
 /** The default profile's version: fixed qualities, no quality target. */
 const FIXED_PROFILE_VERSION = 'v1';
 
+/** Flat environment, every variable with a default that works with infra/local (its keys are the
+ * names deploy/k8s may set: tests/deploy checks them). */
 export const envSchema = z.object({
   ...sharedEnvShape,
   METRICS_PORT: envInt(0).max(65535).default(8081),

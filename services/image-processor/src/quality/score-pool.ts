@@ -96,13 +96,15 @@ export class ScorePool implements Scoring {
   async prepare(image: RgbImage): Promise<ScoreSession | undefined> {
     const slot = this.pick();
     const session = this.nextSession++;
+    // Counted from the start, so that sessions prepared at the same time spread over the workers.
+    slot.sessions++;
     try {
       await this.run(slot, 'prepare', session, image);
     } catch (error) {
+      slot.sessions--;
       if (error instanceof MetricInputError) return undefined;
       throw error;
     }
-    slot.sessions++;
     let open = true;
     return {
       score: async (distorted) => {
