@@ -1,17 +1,17 @@
 /**
  * `npm run bench:quality`: bytes and SSIMULACRA2 of the quality-searched profile's (QUALITY_TARGET)
- * full-size variants of the Kodak set ($IMAGE_FIXTURES/kodak, 24 PNGs 768x512) next to fixed-quality baselines (WebP q79
- * effort 4, AVIF q63 4:2:0 effort 1: imgproxy's defaults), one image in flight, BENCH_QUALITY_THREADS
- * libvips threads (default 1). Prints a table
- * and the worst three images per format, and writes BENCH_QUALITY_OUT
- * (default bench-quality-results.json): quality.<format>.bytesRatio (profile / baseline),
- * quality.<format>.minScore and quality.<format>.baselineMinScore, among others; the costs are
- * also divided by a baseline encode of each image timed beside it (msPerImageVsBaselineEncode),
- * and the load average is recorded. The search's target is the processor's (QUALITY_TARGET_WEBP /
- * QUALITY_TARGET_AVIF, else QUALITY_TARGET) when set, else 70 for
- * WebP and 70.65 for AVIF (the AVIF baseline's worst Kodak score: 70.646 with two threads, 70.55 with one);
- * BENCH_QUALITY_IMAGES=kodim01,kodim02 runs a subset. `--explore` also runs the search aimed at
- * each baseline's own minimum and with other AVIF settings (bit depth, chroma subsampling, effort).
+ * full-size variants of the Kodak set ($IMAGE_FIXTURES/kodak, 24 PNGs 768x512) next to
+ * fixed-quality baselines (imgproxy's defaults: WebP q79 effort 4, AVIF q63 4:2:0 effort 1), one
+ * image in flight, BENCH_QUALITY_THREADS libvips threads (default 1). Prints a table and the worst
+ * three images per format, and writes BENCH_QUALITY_OUT (default bench-quality-results.json):
+ * quality.<format>.bytesRatio (profile / baseline), quality.<format>.minScore and
+ * quality.<format>.baselineMinScore, among others; the costs are also divided by a baseline encode
+ * of each image timed beside it (msPerImageVsBaselineEncode), and the load average is recorded.
+ * The search's target is the processor's (QUALITY_TARGET_WEBP / QUALITY_TARGET_AVIF, else
+ * QUALITY_TARGET) when set, else 70 for WebP and 70.65 for AVIF (the AVIF baseline's worst Kodak
+ * score: 70.646 with two threads, 70.55 with one). BENCH_QUALITY_IMAGES=kodim01,kodim02 runs a
+ * subset. `--explore` also runs the search aimed at each baseline's own minimum and with other
+ * AVIF settings (bit depth, chroma subsampling, effort).
  * A standalone entry point, so it reads the environment itself.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
