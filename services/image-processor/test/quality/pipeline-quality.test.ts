@@ -220,6 +220,59 @@ describe('with a quality target, the profile searches each image quality to reac
   });
 });
 
+describe('a narrower variant below the target at the reference quality', () => {
+  /**
+   * Pure logic, with stand-ins: an "encode" is the text `width:quality`, and its score rises with
+   * quality from a floor that is higher for narrower widths (the 480 px reference passes at q60,
+   * the 320 px variant only at q70).
+   */
+  const passAt: Record<number, number> = { 480: 60, 320: 70 };
+  const target = {
+    ...(DEFAULT_PROFILE.webp.target as NonNullable<EncoderSettings['target']>),
+    score: 70,
+    startQuality: 50,
+    slope: 1,
+  };
+  const settings: EncoderSettings = { ...DEFAULT_PROFILE.webp, target };
+  const stand = (encodes: string[]) =>
+    new VariantQualities({ webp: settings, avif: DEFAULT_PROFILE.avif }, [320, 480], {
+      encode: async (_format, width, _s, quality) => {
+        encodes.push(`${width}:${quality}`);
+        const data = Buffer.from(`${width}:${quality}`);
+        return { data, info: { width, height: width } };
+      },
+      scorer: new VariantScorer(
+        async (width) => ({ data: Buffer.alloc(0), width, height: width, channels: 3 }),
+        async (data) => ({ data, width: 0, height: 0, channels: 3 }),
+        {
+          prepare: async () => ({
+            score: async ({ data }) => {
+              const [width, quality] = data.toString().split(':').map(Number) as [number, number];
+              return 70 + (quality - (passAt[width] as number));
+            },
+            release: () => undefined,
+          }),
+        },
+      ),
+    });
+
+  it('gets the lowest passing quality of its own, searched upward, within the encode bound', async () => {
+    const encodes: string[] = [];
+    const qualities = stand(encodes);
+    const widest = await qualities.variant('webp', 480);
+    expect(widest).toMatchObject({ quality: 60, score: 70 });
+    const searched = encodes.length;
+    const narrow = await qualities.variant('webp', 320);
+    expect(narrow).toMatchObject({ quality: 70, score: 70 });
+    expect(narrow.data.toString()).toBe('320:70');
+    // One encode at q60, then at most maxProbes + 1 more, never below q61.
+    const narrowEncodes = encodes.slice(searched);
+    expect(narrowEncodes[0]).toBe('320:60');
+    expect(narrowEncodes.length).toBeLessThanOrEqual(1 + target.maxProbes + 1);
+    for (const e of narrowEncodes.slice(1)) expect(Number(e.split(':')[1])).toBeGreaterThan(60);
+  });
+});
+
 describe.runIf(existsSync(kodak))('on Kodak photos (IMAGE_FIXTURES)', () => {
   it.each(['kodim03.png', 'kodim13.png', 'kodim23.png'])(
     '%s reaches 70 in both formats',
