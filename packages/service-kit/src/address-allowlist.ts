@@ -60,7 +60,8 @@ function parseNetwork(entry: string): readonly [Address, number] {
   return ipaddr.parseCIDR(entry);
 }
 
-function stripBrackets(host: string): string {
+/** A URL's hostname as an address: `[::1]` becomes `::1`; anything else is returned as it is. */
+export function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 

@@ -6,6 +6,7 @@ export {
   isPublicAddress,
   normaliseHostname,
   parseAllowlist,
+  stripBrackets,
 } from './address-allowlist.js';
 export { CACHE_CLIENT_OPTIONS, createCacheRedis } from './cache-redis.js';
 export { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from './env-schema.js';

@@ -5,6 +5,7 @@ import {
   isAddressAllowed,
   isAllowlistedHostname,
   normaliseHostname,
+  stripBrackets,
 } from '@zocket/service-kit';
 
 /*
@@ -34,7 +35,7 @@ export function checkImageUrls(urls: readonly string[] | undefined, allowlist: A
 
 function refusal(url: string, allowlist: Allowlist): string | undefined {
   const host = new URL(url).hostname;
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const bare = stripBrackets(host);
   if (isIP(bare) !== 0) return isAddressAllowed(allowlist, bare) ? undefined : REFUSED_ADDRESS;
   const name = normaliseHostname(host);
   const local = name === 'localhost' || name.endsWith('.localhost');

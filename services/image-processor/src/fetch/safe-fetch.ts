@@ -3,7 +3,12 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { ImageFailureCode } from '@zocket/contracts';
-import { type Allowlist, isAddressAllowed, isAllowlistedHostname } from '@zocket/service-kit';
+import {
+  type Allowlist,
+  isAddressAllowed,
+  isAllowlistedHostname,
+  stripBrackets,
+} from '@zocket/service-kit';
 
 export { type Allowlist, isPublicAddress, parseAllowlist } from '@zocket/service-kit';
 
@@ -128,7 +133,7 @@ type Outcome =
   | { kind: 'redirect'; location: string };
 
 function requestOnce(url: URL, options: SafeFetchOptions, signal: AbortSignal): Promise<Outcome> {
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = stripBrackets(url.hostname);
   // Node connects to IP literals without calling `lookup`, so they are checked here instead.
   if (isIP(host) !== 0 && !isAddressAllowed(options.allowlist, host)) {
     return Promise.reject(refusedAddress(url.host, host));
