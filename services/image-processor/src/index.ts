@@ -4,6 +4,7 @@ export {
   DEFAULT_PROFILE,
   type ProcessedImage,
   processImage,
+  rgbPixels,
   type VariantFormat,
   type VariantProfile,
 } from './pipeline/image-pipeline.js';

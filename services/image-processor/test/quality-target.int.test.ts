@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rgbPixels } from '../src/pipeline/image-pipeline.js';
 import { Ssimulacra2Reference } from '../src/quality/ssimulacra2.js';
 import {
   allSettled,
@@ -8,14 +9,6 @@ import {
   type ProcessorWorld,
   startImageServer,
 } from './processor-world.js';
-
-async function rgb(data: Buffer) {
-  const { data: pixels, info } = await sharp(data)
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: pixels, width: info.width, height: info.height, channels: info.channels };
-}
 
 /** Blurred noise: detail an encoder has to spend bytes on. */
 function photoLike(seed: number): Promise<Buffer> {
@@ -68,8 +61,8 @@ describe('image processor with QUALITY_TARGET: scores on worker threads, recorde
       ]);
       for (const variant of image.variants) {
         const { body } = await world.getObject(variant.key);
-        const reference = await sharp(source).resize({ width: variant.width }).png().toBuffer();
-        const measured = new Ssimulacra2Reference(await rgb(reference)).score(await rgb(body));
+        const reference = await rgbPixels(sharp(source).resize({ width: variant.width }));
+        const measured = new Ssimulacra2Reference(reference).score(await rgbPixels(sharp(body)));
         expect(variant.score, `${variant.format}:${variant.width}`).toBeGreaterThanOrEqual(70);
         expect(variant.score).toBeCloseTo(measured, 1);
         expect(variant.quality).toBeGreaterThan(0);

@@ -22,6 +22,7 @@ import {
   DEFAULT_PROFILE,
   type EncoderSettings,
   processImage,
+  rgbPixels,
   SEARCH_AVIF,
   SEARCH_WEBP,
   Ssimulacra2Reference,
@@ -29,7 +30,7 @@ import {
   type VariantProfile,
   withTargetScore,
 } from '@zocket/image-processor';
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { loadQualityBenchConfig } from './config.js';
 
 const SEARCH: Record<VariantFormat, EncoderSettings> = { webp: SEARCH_WEBP, avif: SEARCH_AVIF };
@@ -78,11 +79,6 @@ function summarize(label: string, rows: Row[]): Summary {
   };
 }
 
-async function rgb(image: Sharp) {
-  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
-}
-
 /** One encode of `input` with `settings` at `quality`, as the pipeline would make it. */
 function encodeOnce(
   format: VariantFormat,
@@ -116,11 +112,11 @@ async function baseline(
 ): Promise<Summary> {
   const rows: Row[] = [];
   for (const [name, input] of images) {
-    const reference = new Ssimulacra2Reference(await rgb(sharp(input)));
+    const reference = new Ssimulacra2Reference(await rgbPixels(sharp(input)));
     const started = performance.now();
     const data = await encodeOnce(format, settings, settings.quality, input);
     const ms = performance.now() - started;
-    const score = reference.score(await rgb(sharp(data)));
+    const score = reference.score(await rgbPixels(sharp(data)));
     rows.push({ image: name, bytes: data.length, score, quality: settings.quality, ms });
   }
   const s = settings;
@@ -153,8 +149,8 @@ async function profileRun(
     const variant = result.variants[0];
     if (variant === undefined) throw new Error(`${name}: no variant`);
     // The score in the variant's metadata must be the one an independent measurement finds.
-    const score = new Ssimulacra2Reference(await rgb(sharp(input))).score(
-      await rgb(sharp(variant.data)),
+    const score = new Ssimulacra2Reference(await rgbPixels(sharp(input))).score(
+      await rgbPixels(sharp(variant.data)),
     );
     if (variant.score !== undefined && Math.abs(variant.score - score) > 0.01) {
       throw new Error(`${name}: recorded score ${variant.score} but measured ${score}`);

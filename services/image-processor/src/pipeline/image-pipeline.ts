@@ -339,7 +339,8 @@ function encoder(
       });
 }
 
-async function rgbPixels(image: Sharp): Promise<RgbImage> {
+/** The 8-bit RGB pixels of an image, as SSIMULACRA2 reads them (alpha dropped). */
+export async function rgbPixels(image: Sharp): Promise<RgbImage> {
   const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: info.channels };
 }

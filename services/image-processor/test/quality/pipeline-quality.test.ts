@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageFixturesDir } from '@zocket/testkit';
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE as FIXED_PROFILE,
   processImage,
+  rgbPixels,
   type VariantProfile,
 } from '../../src/pipeline/image-pipeline.js';
 import {
@@ -21,11 +22,6 @@ import { type EncoderSettings, VariantQualities } from '../../src/quality/varian
 import { VariantScorer } from '../../src/quality/variant-scorer.js';
 
 const kodak = join(imageFixturesDir(), 'kodak');
-
-async function rgb(image: Sharp) {
-  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
-}
 
 /** Textured noise over a gradient: a stand-in for a photo with fine detail. */
 async function texturedImage(width: number, height: number): Promise<Buffer> {
@@ -74,9 +70,9 @@ async function expectTargetReached(input: Buffer, profile: VariantProfile) {
       .at(-1);
     if (searched === undefined) throw new Error(`no ${format} variant`);
     const reference = new Ssimulacra2Reference(
-      await rgb(sharp(input).resize({ width: searched.width })),
+      await rgbPixels(sharp(input).resize({ width: searched.width })),
     );
-    const measured = reference.score(await rgb(sharp(searched.data)));
+    const measured = reference.score(await rgbPixels(sharp(searched.data)));
     expect(measured, `${format} q${searched.quality}`).toBeGreaterThanOrEqual(target.score);
     expect(searched.score).toBeCloseTo(measured, 1);
     expect(searched.quality).toBeGreaterThanOrEqual(target.minQuality);
@@ -181,7 +177,7 @@ describe('with a quality target, the profile searches each image quality to reac
   });
 
   it('respects its encode budget: at most maxProbes + 1 encodes per format, then one per width', async () => {
-    const pixels = (width: number) => rgb(sharp(textured).resize({ width }));
+    const pixels = (width: number) => rgbPixels(sharp(textured).resize({ width }));
     const encodes: { width: number; quality: number }[] = [];
     const target = DEFAULT_PROFILE.webp.target as NonNullable<EncoderSettings['target']>;
     const settings: EncoderSettings = {
@@ -200,7 +196,7 @@ describe('with a quality target, the profile searches each image quality to reac
             .webp({ quality, effort: s.effort })
             .toBuffer({ resolveWithObject: true });
         },
-        scorer: new VariantScorer(pixels, (data) => rgb(sharp(data))),
+        scorer: new VariantScorer(pixels, (data) => rgbPixels(sharp(data))),
       },
     );
     const widest = await qualities.variant('webp', 480);
@@ -307,18 +303,19 @@ describe.runIf(existsSync(kodak))('on Kodak photos (IMAGE_FIXTURES)', () => {
           ).toBuffer({ resolveWithObject: true });
         },
         scorer: new VariantScorer(
-          () => rgb(sharp(input)),
-          (data) => rgb(sharp(data)),
+          () => rgbPixels(sharp(input)),
+          (data) => rgbPixels(sharp(data)),
         ),
       });
-      const reference = new Ssimulacra2Reference(await rgb(sharp(input)));
+      const reference = new Ssimulacra2Reference(await rgbPixels(sharp(input)));
       for (const format of ['webp', 'avif'] as const) {
         const target = (format === 'webp' ? SEARCH_WEBP : SEARCH_AVIF).target;
         if (target === undefined) throw new Error(`${format} has no target`);
         const variant = await qualities.variant(format, width);
-        expect(reference.score(await rgb(sharp(variant.data))), format).toBeGreaterThanOrEqual(
-          target.score,
-        );
+        expect(
+          reference.score(await rgbPixels(sharp(variant.data))),
+          format,
+        ).toBeGreaterThanOrEqual(target.score);
         expect(encodes[format], format).toBeLessThanOrEqual(target.maxProbes + 1);
       }
     },

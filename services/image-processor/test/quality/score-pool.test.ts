@@ -1,32 +1,27 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rgbPixels } from '../../src/pipeline/image-pipeline.js';
 import { inProcessScoring, ScorePool, ScorePoolClosedError } from '../../src/quality/score-pool.js';
 import type { RgbImage } from '../../src/quality/ssimulacra2.js';
 
 /** Gaussian noise over grey: every pixel differs, so a score does real work. */
-async function noise(width: number, height: number, seed: number): Promise<RgbImage> {
-  const { data, info } = await sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: { r: 100 + seed, g: 120, b: 140 },
-      noise: { type: 'gaussian', mean: 128, sigma: 30 },
-    },
-  })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
+function noise(width: number, height: number, seed: number): Promise<RgbImage> {
+  return rgbPixels(
+    sharp({
+      create: {
+        width,
+        height,
+        channels: 3,
+        background: { r: 100 + seed, g: 120, b: 140 },
+        noise: { type: 'gaussian', mean: 128, sigma: 30 },
+      },
+    }),
+  );
 }
 
-async function blurred(image: RgbImage, sigma: number): Promise<RgbImage> {
-  const { data, info } = await sharp(image.data, {
-    raw: { width: image.width, height: image.height, channels: 3 },
-  })
-    .blur(sigma)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
+function blurred(image: RgbImage, sigma: number): Promise<RgbImage> {
+  const { data, width, height } = image;
+  return rgbPixels(sharp(data, { raw: { width, height, channels: 3 } }).blur(sigma));
 }
 
 const pools: ScorePool[] = [];
