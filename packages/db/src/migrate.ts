@@ -1,4 +1,4 @@
-import { type MigrationResult, Migrator } from 'kysely';
+import { type MigrationResult, Migrator } from 'kysely/migration';
 import { migrationProvider } from './migrations/index.js';
 import type { Db } from './pool.js';
 

@@ -1,4 +1,4 @@
-import type { Migration, MigrationProvider } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as initial from './2026-11-26T1300-initial.js';
 import * as bulkJobs from './2026-11-29T1200-bulk-jobs.js';
 import * as liveAndUploads from './2026-11-29T1300-live-and-uploads.js';
