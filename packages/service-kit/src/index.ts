@@ -13,6 +13,7 @@ export { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from '.
 export { checkDependency, HEALTH_CHECK_TIMEOUT_MS } from './health-check.js';
 export { createKafka, PRODUCER_OPTIONS } from './kafka.js';
 export { KafkaProbe } from './kafka-probe.js';
+export { MENDED_KAFKAJS_VERSION, mendKafkaRequestQueue } from './kafka-request-queue.js';
 export { createLogger, type Logger } from './logger.js';
 export { type Runnable, runUntilSignal } from './run-until-signal.js';
 export { createS3Client, type S3Settings } from './s3.js';

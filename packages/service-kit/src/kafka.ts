@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners, type ProducerConfig, type RetryOptions } from 'kafkajs';
+import { mendKafkaRequestQueue } from './kafka-request-queue.js';
 
 /** A Kafka client with the settings both services share; each service passes its own retry. */
 export function createKafka(options: {
@@ -8,6 +9,7 @@ export function createKafka(options: {
   /** kafkajs's own logging; the services log what matters themselves. */
   logLevel?: logLevel;
 }): Kafka {
+  mendKafkaRequestQueue();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
