@@ -1,24 +1,13 @@
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  NodeTracerProvider,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-node';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
+import { registerGlobally } from './register-globally.js';
+import { createTracerProvider } from './tracer-provider.js';
 import type { TracingSettings } from './tracing-env.js';
-
-function exporterFor(name: TracingSettings['exporters'][number]): SpanExporter {
-  // OTLPTraceExporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS and _TIMEOUT itself.
-  return name === 'otlp' ? new OTLPTraceExporter() : new ConsoleSpanExporter();
-}
 
 /** The instrumentations of the libraries the services use. */
 export function instrumentations(settings: Pick<TracingSettings, 'kafkajs'>): Instrumentation[] {
@@ -39,15 +28,12 @@ export function instrumentations(settings: Pick<TracingSettings, 'kafkajs'>): In
 }
 
 /**
- * Registers the global tracer provider (W3C trace context, the SDK's sampler from
- * OTEL_TRACES_SAMPLER/_ARG, parent-based always-on by default) and the instrumentations.
+ * Registers the global tracer provider the settings describe (sampler and batch options from
+ * the OTEL_* variables, see tracing-env.ts), then the instrumentations.
  */
-export function startTracing(settings: TracingSettings): NodeTracerProvider {
-  const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
-    spanProcessors: settings.exporters.map((name) => new BatchSpanProcessor(exporterFor(name))),
-  });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+export function startTracing(settings: TracingSettings): TracerProvider {
+  const provider = createTracerProvider(settings);
+  registerGlobally(provider);
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: instrumentations(settings),

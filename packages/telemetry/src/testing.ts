@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   InMemorySpanExporter,
-  NodeTracerProvider,
   type ReadableSpan,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { registerGlobally } from './register-globally.js';
 
 export type { ReadableSpan };
 
@@ -21,14 +21,14 @@ export interface SpanRecorder extends AsyncDisposable {
 }
 
 /**
- * Registers a global tracer provider that keeps ended spans in memory, with the async-hooks
+ * Registers a global tracer provider that keeps ended spans in memory, with the AsyncLocalStorage
  * context manager and the W3C propagator, as the register entry does. For tests: nothing is
  * patched (the services' own spans, @hono/otel's and the consumer's are manual).
  */
 export function recordSpans(): SpanRecorder {
   const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  registerGlobally(provider);
   const stop = async () => {
     await provider.shutdown();
     trace.disable();
