@@ -27,7 +27,9 @@ const REGISTER = ['--import', '@zocket/telemetry/register'];
 function warningLines(logFile: string): string[] {
   return readFileSync(logFile, 'utf8')
     .split('\n')
-    .filter((line) => /\bWarning\b:|\(node:\d+\)|DeprecationWarning|ExperimentalWarning/.test(line));
+    .filter((line) =>
+      /\bWarning\b:|\(node:\d+\)|DeprecationWarning|ExperimentalWarning/.test(line),
+    );
 }
 
 /**
