@@ -21,5 +21,6 @@ describe('the ESM loader hook the register entry installs', () => {
       { timeout: 30_000 },
     );
     expect(stdout.trim()).toBe('function');
-  });
+    // A fresh Node process loading the SDK: seconds on a busy machine.
+  }, 30_000);
 });
