@@ -127,8 +127,8 @@ export async function startOutageWorld(
           // Noise: every image has bytes of its own (no shared rendition) and takes real work.
           const jpeg = await sharp({
             create: {
-              width: 720,
-              height: 540,
+              width: 560,
+              height: 420,
               channels: 3,
               background: { r: (p * 40) % 255, g: (i * 25) % 255, b: 160 },
               noise: { type: 'gaussian', mean: 120, sigma: 30 },
@@ -235,7 +235,7 @@ export async function outageDrill(
   world: OutageWorld,
   server: { stop(): Promise<void>; start(): Promise<void> },
   dependency: string,
-  { products = 4, perProduct = 9, outageMs = 60_000 } = {},
+  { products = 4, perProduct = 10, outageMs = 60_000 } = {},
 ): Promise<DrillResult> {
   const ids = await world.uploadImages(products, perProduct);
   const total = products * perProduct;
