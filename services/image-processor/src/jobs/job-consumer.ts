@@ -11,9 +11,10 @@ import type { Lane } from './lanes.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 /**
- * A message that meets this many outages in a row, each time after the probe said the dependency
- * answers again, is charged like any transient failure: something about the job itself (one
- * object S3 keeps refusing with 5xx) must not redeliver it forever.
+ * A message that meets an outage this many times in a row (a real outage ends one pause, so it
+ * costs one or two) is then charged like any transient failure: a job's own problem that looks
+ * like an outage (one object S3 keeps refusing with 5xx while its probe answers) must not be
+ * redelivered forever.
  */
 const OUTAGES_BEFORE_CHARGING = 10;
 
