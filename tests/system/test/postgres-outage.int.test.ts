@@ -4,6 +4,7 @@ import { type OutageWorld, outageDrill, startOutageWorld } from '../src/outage-w
 
 /** The outage itself takes 60 s, and the backlog after it about as long on a busy machine. */
 const DRILL_TIMEOUT_MS = 300_000;
+
 /**
  * PostgreSQL stopped for 60 s under load: the processor pauses instead of spending retries. Its
  * own cluster (the API's and the processor's database), so the shared one stays up.

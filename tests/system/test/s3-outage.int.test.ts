@@ -10,6 +10,7 @@ import { type OutageWorld, outageDrill, startOutageWorld } from '../src/outage-w
 
 /** The outage itself takes 60 s, and the backlog after it about as long on a busy machine. */
 const DRILL_TIMEOUT_MS = 300_000;
+
 /**
  * S3 killed for 60 s under load: the processor pauses instead of spending retries. Its own
  * S3Proxy, so the shared one other tests use stays up.
