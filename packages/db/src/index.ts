@@ -13,6 +13,7 @@ export {
 export {
   type BulkItemRef,
   countBulkItemsByState,
+  creditBulkOutage,
   expireBulkItems,
   insertBulkItems,
   recordBulkItemOutcome,

@@ -7,6 +7,8 @@ import { migrateToLatest } from '../src/migrate.js';
 import { createDb, type Db } from '../src/pool.js';
 import {
   countBulkItemsByState,
+  creditBulkOutage,
+  expireBulkItems,
   insertBulkItems,
   recordBulkItemOutcome,
 } from '../src/queries/bulk-job-items.js';
@@ -139,6 +141,32 @@ describe('bulk jobs and renditions against real PostgreSQL', () => {
     expect(found?.counts).toMatchObject({ succeeded: 1, failed: 1, skipped: 0, cancelled: 0 });
     expect(await countBulkItemsByState(db, job.id)).toEqual({ succeeded: 1, failed: 1 });
     await transitionBulkJob(db, job.id, ['running'], 'completed');
+  });
+
+  it('does not count time the bulk lane spent paused for an outage towards the item timeout', async () => {
+    const job = await db
+      .transaction()
+      .execute((trx) =>
+        insertBulkJob(trx, { filter: {}, maxInFlight: 10, total: 1, createdBy: 'op' }),
+      );
+    const item = { imageId: randomUUID(), productId: randomUUID() };
+    await insertBulkItems(db, job.id, [item]);
+    await sql`UPDATE bulk_job_items SET dispatched_at = now() - interval '100 seconds'
+      WHERE bulk_job_id = ${job.id}`.execute(db);
+    // Two processors paused by the same outage 50 s ago credit it once between them.
+    const since = new Date(Date.now() - 50_000);
+    expect(await creditBulkOutage(db, since)).toBe(1);
+    await creditBulkOutage(db, since);
+    const { rows } = await sql<{ s: number }>`
+      SELECT outage_seconds AS s FROM bulk_jobs WHERE id = ${job.id}`.execute(db);
+    expect(rows[0]?.s).toBeGreaterThanOrEqual(49);
+    expect(rows[0]?.s).toBeLessThan(60);
+    // 100 s dispatched, 50 s of it paused: not over a 60 s timeout, over a 40 s one.
+    expect(await expireBulkItems(db, job.id, 60)).toBe(0);
+    expect(await expireBulkItems(db, job.id, 40)).toBe(1);
+    await transitionBulkJob(db, job.id, ['running'], 'completed');
+    // A finished job is not credited any more.
+    expect(await creditBulkOutage(db, since)).toBe(0);
   });
 
   it('keeps the first recorded rendition when two renders of the same bytes race', async () => {

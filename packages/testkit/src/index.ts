@@ -19,6 +19,13 @@ export {
 export { type DedicatedKafka, startDedicatedKafka } from './kafka-broker.js';
 export { pngClaiming, pngImage } from './png.js';
 export { freePort } from './ports.js';
+export {
+  type PrivatePostgres,
+  type PrivateS3,
+  type PrivateServer,
+  startPrivatePostgres,
+  startPrivateS3,
+} from './private-servers.js';
 export { repoRoot } from './repo.js';
 export {
   parseExports,

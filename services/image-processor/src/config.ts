@@ -58,6 +58,12 @@ export const envSchema = z.object({
   QUALITY_TARGET_WEBP: qualityTarget,
   QUALITY_TARGET_AVIF: qualityTarget,
   SHUTDOWN_TIMEOUT_MS: envInt(0).default(30_000),
+  // While PostgreSQL, S3 or Redis is down, consuming pauses and the dependency is probed with a
+  // doubling delay capped here: the resume lags its return by at most this, for one cheap request.
+  OUTAGE_PROBE_MAX_DELAY_MS: envInt(100).default(5_000),
+  // Past this a pause is an incident (error log, over-limit gauge), not a blip: longer than a
+  // rolling restart or a managed database failover take. Consuming still waits; jobs never fail.
+  OUTAGE_ALERT_AFTER_MS: envInt(1_000).default(300_000),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv) {
@@ -102,6 +108,11 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
       retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    outage: {
+      probeBaseDelayMs: Math.min(500, e.OUTAGE_PROBE_MAX_DELAY_MS),
+      probeMaxDelayMs: e.OUTAGE_PROBE_MAX_DELAY_MS,
+      alertAfterMs: e.OUTAGE_ALERT_AFTER_MS,
     },
     images: {
       maxPixels: e.IMAGE_MAX_PIXELS,

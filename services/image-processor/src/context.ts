@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type CacheKeys, cacheKeys, type Topics, topicNames } from '@zocket/contracts';
-import { createDb, type Db } from '@zocket/db';
+import { createDb, creditBulkOutage, type Db } from '@zocket/db';
 import {
   createCacheRedis,
   createKafka,
@@ -16,6 +16,9 @@ import { CacheInvalidator } from './cache/cache-invalidator.js';
 import type { ProcessorConfig } from './config.js';
 import { type Allowlist, parseAllowlist } from './fetch/safe-fetch.js';
 import { createProcessorMetrics, type ProcessorMetrics } from './observability/metrics.js';
+import { dependencyChecks } from './outage/dependency-checks.js';
+import { markS3Outages } from './outage/dependency-outage.js';
+import { OutageGate } from './outage/outage-gate.js';
 import type { VariantProfile } from './pipeline/image-pipeline.js';
 import { resolveProfile } from './pipeline/profile.js';
 import type { RenderedImage } from './pipeline/renditions.js';
@@ -43,6 +46,8 @@ export interface ProcessorContext {
   allowlist: Allowlist;
   /** Renders in progress in this process by `<sha256>:<profile>` (see pipeline/renditions.ts). */
   renderings: Map<string, Promise<RenderedImage>>;
+  /** Pauses every lane while PostgreSQL, S3 or Redis is down, and resumes them when it answers. */
+  outage: OutageGate;
 }
 
 export function createProcessorContext(config: ProcessorConfig, logger: Logger): ProcessorContext {
@@ -54,18 +59,32 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
   });
   const redis = createCacheRedis(config.redis.url, logger);
   const keys = cacheKeys(config.redis.keyPrefix);
+  const metrics = createProcessorMetrics();
+  const db = createDb({
+    url: config.db.url,
+    max: config.db.poolMax,
+    applicationName: 'zocket-image-processor',
+  });
+  const s3 = createS3Client(config.s3);
+  markS3Outages(s3);
+  const outage = new OutageGate({
+    probes: dependencyChecks({ db, redis, s3, config }),
+    policy: config.outage,
+    logger,
+    metrics,
+    // Bulk items waiting out the pause must not time out for it (the API's item timeout).
+    ...(config.jobs.lanes.includes('bulk')
+      ? { whilePaused: (since: Date) => creditBulkOutage(db, since).then(() => {}) }
+      : {}),
+  });
   return {
     config,
     logger,
-    metrics: createProcessorMetrics(),
-    db: createDb({
-      url: config.db.url,
-      max: config.db.poolMax,
-      applicationName: 'zocket-image-processor',
-    }),
+    metrics,
+    db,
     redis,
     cache: new CacheInvalidator(redis, keys, logger),
-    s3: createS3Client(config.s3),
+    s3,
     kafka,
     kafkaProbe: new KafkaProbe(kafka),
     producer: kafka.producer(PRODUCER_OPTIONS),
@@ -75,6 +94,7 @@ export function createProcessorContext(config: ProcessorConfig, logger: Logger):
     scoring: new ScorePool(scoreThreads(config)),
     allowlist: parseAllowlist(config.fetch.allowlist),
     renderings: new Map(),
+    outage,
   };
 }
 

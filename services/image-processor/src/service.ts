@@ -54,6 +54,7 @@ export function createProcessor(
         timeout,
       ]);
       clearTimeout(timer);
+      ctx.outage.stop();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await ctx.kafkaProbe.stop();
       await ctx.scoring.close();

@@ -4,6 +4,7 @@ import { HEADERS } from '@zocket/contracts';
 import { imageFixturesDir, pngClaiming, waitFor } from '@zocket/testkit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Processor } from '../src/service.js';
 import {
   allSettled,
   createProcessorWorld,
@@ -19,6 +20,7 @@ describe('image processor: bad inputs fail with a reason and never block the con
   let world: ProcessorWorld;
   let server: ImageServer;
   let good: Buffer;
+  let processor: Processor;
 
   beforeAll(async () => {
     world = await createProcessorWorld({ jobPartitions: 1 });
@@ -27,7 +29,7 @@ describe('image processor: bad inputs fail with a reason and never block the con
       .jpeg()
       .toBuffer();
     server.serve('/good.jpg', good, 'image/jpeg');
-    await world.startProcessor({
+    processor = await world.startProcessor({
       FETCH_MAX_BYTES: String(256 * 1024),
       FETCH_TIMEOUT_MS: '2000',
       JOB_MAX_ATTEMPTS: '2',
@@ -113,6 +115,36 @@ describe('image processor: bad inputs fail with a reason and never block the con
       expect(Number(message.headers[HEADERS.attempts])).toBeGreaterThanOrEqual(1);
       expect(message.headers[HEADERS.error]).toBeTruthy();
     }
+    await dlq.stop();
+  });
+
+  it('spends every attempt on a source that answers 503 to every request, then dead-letters it (not an outage of ours)', async () => {
+    let calls = 0;
+    server.route('/always-503.jpg', (_req, res) => {
+      calls += 1;
+      res.writeHead(503).end();
+    });
+    const { productId, jobs } = await world.createProduct([
+      { kind: 'url', url: server.url('/always-503.jpg') },
+    ]);
+    const dlq = await world.collect(world.topics.imageJobsDlq);
+    await world.produceJobs(jobs);
+    const product = await world.waitForImages(productId, allSettled, 60_000);
+    const image = product.images[0];
+    expect(image?.status).toBe('failed');
+    expect(image?.failureReason).toMatch(/gave up after 2 attempts/);
+    expect(image?.attempts).toBe(2);
+    expect(calls).toBe(2);
+    const dead = await waitFor(
+      () => dlq.messages.find((m) => m.value?.includes(image?.id ?? '-')),
+      { what: 'the 503 source in the DLQ' },
+    );
+    expect(dead.headers[HEADERS.errorCode]).toBe('RETRIES_EXHAUSTED');
+    expect(dead.headers[HEADERS.attempts]).toBe('2');
+    // A source's 5xx is the job's failure: consuming never paused for it.
+    expect(processor.ctx.outage.paused).toBe(false);
+    const metrics = await processor.ctx.metrics.registry.metrics();
+    expect(metrics).not.toMatch(/^zocket_processor_dependency_outages_total\{[^}]*\} [1-9]/m);
     await dlq.stop();
   });
 

@@ -68,6 +68,7 @@ if (sections.has('faults') && kodak !== undefined) {
   const faults = await faultsSection(config, kodak);
   parts.processor = { ...parts.processor, ...faults.processor };
   parts.rss = { ...parts.rss, ...faults.rss };
+  parts.faults = faults.faults;
 }
 
 // The keys in the order the JSON has always had them.

@@ -1,6 +1,7 @@
 import type { ProbeReport } from './probe.js';
 import type { Load } from './sections/api.js';
 import type { BulkKeys } from './sections/bulk.js';
+import type { FaultKeys } from './sections/faults.js';
 import type { LiveKeys } from './sections/live.js';
 
 /** The `core` section's processor keys. */
@@ -59,6 +60,8 @@ export interface BenchResults {
   rss?: { apiMb?: number; processorMb?: number; processorAfter2000Mb?: number };
   live?: LiveKeys;
   bulk?: BulkKeys;
+  /** From `faults`: an S3 outage of 60 s under load. */
+  faults?: FaultKeys['faults'];
   wallSeconds: number;
 }
 
@@ -216,7 +219,7 @@ function bulkRows(bulk: BulkKeys): Row[] {
 
 /** The table printed on stdout (rows of the sections that ran), then one line about the machine. */
 export function formatReport(results: BenchResults): string {
-  const { processor, api, latency, rss, live, bulk } = results;
+  const { processor, api, latency, rss, live, bulk, faults } = results;
   const rows: Row[] = [['figure', 'value', 'ceiling', 'ratio']];
   if (processor !== undefined && api !== undefined && latency !== undefined && rss !== undefined) {
     rows.push(...coreRows(processor as ProcessorKeys, api, latency, rss));
@@ -228,6 +231,21 @@ export function formatReport(results: BenchResults): string {
   }
   if (rss?.processorAfter2000Mb !== undefined) {
     rows.push(['processor RSS MiB after the RSS run', rss.processorAfter2000Mb, '', '']);
+  }
+  if (faults !== undefined) {
+    const o = faults.s3Outage60s;
+    rows.push([
+      `S3 down 60 s, ${o.images} images: failed / retried (target 0)`,
+      `${o.failed} / ${o.retried}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'S3 down 60 s: s from its return to the last image ready',
+      o.recoverySeconds,
+      '',
+      '',
+    ]);
   }
   const header = rows[0] as (string | number)[];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));

@@ -66,7 +66,8 @@ export function recordBulkItemOutcome(
 
 /**
  * Marks items dispatched longer ago than `olderThanSeconds` as failed (their job outlived every
- * retry, or the message was lost), so a job always ends. Returns how many.
+ * retry, or the message was lost), so a job always ends. Time the bulk lane spent paused for an
+ * outage (the job's `outage_seconds`) does not count. Returns how many.
  */
 export function expireBulkItems(
   db: Conn,
@@ -78,7 +79,8 @@ export function expireBulkItems(
       WITH expired AS (
         UPDATE bulk_job_items SET state = 'failed', finished_at = now()
         WHERE bulk_job_id = ${bulkJobId} AND state = 'dispatched'
-          AND dispatched_at < now() - make_interval(secs => ${olderThanSeconds})
+          AND dispatched_at < now() - make_interval(secs => ${olderThanSeconds} + (
+            SELECT outage_seconds FROM bulk_jobs WHERE id = ${bulkJobId}))
         RETURNING 1
       ), counted AS (
         UPDATE bulk_job_counters SET failed = failed + (SELECT count(*) FROM expired)
@@ -103,5 +105,22 @@ export function countBulkItemsByState(
       .groupBy('state')
       .execute();
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  });
+}
+
+/**
+ * Credits the active bulk jobs with time the bulk lane has been paused since `since` for an outage
+ * of the processor's own services, so their item timeout does not count it. Idempotent across
+ * processors and calls: only time after the job's last credit is added.
+ */
+export function creditBulkOutage(db: Conn, since: Date): Promise<number> {
+  return withDbErrors(async () => {
+    const result = await sql`
+      UPDATE bulk_jobs SET
+        outage_seconds = outage_seconds + greatest(0, extract(epoch FROM
+          now() - greatest(${since}::timestamptz, coalesce(outage_credited_until, ${since}::timestamptz)))),
+        outage_credited_until = now()
+      WHERE status IN ('running', 'paused', 'cancelling')`.execute(db);
+    return Number(result.numAffectedRows ?? 0);
   });
 }

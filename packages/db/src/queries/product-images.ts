@@ -27,13 +27,16 @@ export interface JobKey {
  * for the image. A `ready` image is started again only for reason `reprocess` (a bulk re-render
  * with its current job id); it stays `ready`, serving its current variants, until the new ones are
  * recorded. Returns the product id, or undefined when the job is stale (replaced or deleted) or,
- * for any other reason, already finished.
+ * for any other reason, already finished. `countAttempt: false` starts it without counting: a
+ * redelivery of a start that an outage of the processor's own services interrupted.
  */
 export function startImageJob(
   db: Conn,
   key: JobKey,
   reason?: ImageJobEventV1['reason'],
+  options: { countAttempt?: boolean } = {},
 ): Promise<string | undefined> {
+  const counted = options.countAttempt === false ? 0 : 1;
   const startable: ImageStatus[] =
     reason === 'reprocess'
       ? ['pending', 'processing', 'failed', 'ready']
@@ -48,7 +51,7 @@ export function startImageJob(
           .then('ready' as const)
           .else('processing' as const)
           .end(),
-        attempts: eb('attempts', '+', 1),
+        attempts: eb('attempts', '+', counted),
         updated_at: new Date(),
       }))
       .where('id', '=', key.imageId)

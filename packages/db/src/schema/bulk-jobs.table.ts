@@ -20,5 +20,8 @@ export interface BulkJobsTable {
   updated_at: ColumnType<Date, never, Date>;
   finished_at: Date | null;
   last_error: string | null;
+  /** Seconds the bulk lane was paused for an outage of the processor's dependencies. */
+  outage_seconds: ColumnType<number, never, number>;
+  outage_credited_until: ColumnType<Date | null, never, Date | null>;
 }
 export type BulkJobRow = Selectable<BulkJobsTable>;

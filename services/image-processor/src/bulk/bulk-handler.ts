@@ -1,7 +1,7 @@
 import { HEADERS, parseImageJobEvent } from '@zocket/contracts';
 import { type BulkItemOutcome, recordBulkItemOutcome } from '@zocket/db';
 import type { ProcessorContext } from '../context.js';
-import { handleJob, type JobMessage } from '../jobs/job-handler.js';
+import { type HandleOptions, handleJob, type JobMessage } from '../jobs/job-handler.js';
 import { headerValue } from '../jobs/kafka-headers.js';
 import type { Lane } from '../jobs/lanes.js';
 import type { JobOutcome } from '../observability/metrics.js';
@@ -21,7 +21,8 @@ const ITEM_OUTCOME: Record<JobOutcome, BulkItemOutcome | undefined> = {
  * and not rendered; any other runs as a job (its retries stay on the bulk lane, and a URL image
  * seen before is re-rendered from its kept original) and its outcome is recorded once (a
  * redelivery finds the item no longer `dispatched` and changes nothing). A message without a bulk
- * job header is an ordinary job sent to the bulk lane.
+ * job header is an ordinary job sent to the bulk lane. A dependency outage records nothing: it
+ * propagates (as from handleJob), the lane pauses and the item is redelivered, not counted failed.
  */
 export async function handleBulkMessage(
   ctx: ProcessorContext,
@@ -29,10 +30,11 @@ export async function handleBulkMessage(
   lane: Lane,
   partition: number,
   statuses: BulkJobStatusCache,
+  delivery: Pick<HandleOptions, 'countAttempt' | 'chargeOutages'> = {},
 ): Promise<void> {
   const bulkJobId = headerValue(message.headers, HEADERS.bulkJobId);
   const parsed = parseImageJobEvent(message.value);
-  const options = { retryTopic: lane.retryTopic, trustStoredSource: true };
+  const options = { ...delivery, retryTopic: lane.retryTopic, trustStoredSource: true };
   if (bulkJobId === undefined || !parsed.ok) {
     await handleJob(ctx, message, options);
     return;

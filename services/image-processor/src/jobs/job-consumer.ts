@@ -3,18 +3,38 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { handleBulkMessage } from '../bulk/bulk-handler.js';
 import { BulkJobStatusCache } from '../bulk/bulk-job-status.js';
 import type { ProcessorContext } from '../context.js';
-import { handleJob } from './job-handler.js';
+import { dependencyOutage } from '../outage/dependency-outage.js';
+import { type HandleOptions, handleJob } from './job-handler.js';
 import { inJobSpan } from './job-span.js';
 import { headerValue } from './kafka-headers.js';
 import type { Lane } from './lanes.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
+/**
+ * A message that meets an outage this many times in a row (a real outage ends one pause, so it
+ * costs one or two) is then charged like any transient failure: a job's own problem that looks
+ * like an outage (one object S3 keeps refusing with 5xx while its probe answers) must not be
+ * redelivered forever.
+ */
+const OUTAGES_BEFORE_CHARGING = 10;
+
+/** A message an outage interrupted, until it is done. */
+interface Interrupted {
+  /** Its attempt is already counted on the image row. */
+  counted: boolean;
+  outages: number;
+}
 
 /**
  * The consumer group member of one lane: reads the lane's job topic and its retry topic, one partition's messages in
  * order, up to `concurrency` partitions at once, and commits each offset as soon as its job is done
  * (never before). A retry that is not due yet pauses its partition until it is, without blocking
  * other partitions. A rebalance is honoured between two jobs, not at the end of a batch.
+ *
+ * A job that meets an outage of our own services (PostgreSQL, S3, Redis) is not charged: its
+ * offset stays unresolved, the outage gate pauses every partition of every lane, and the job is
+ * fetched again once the dependency answers. Jobs in flight on other partitions finish or meet the
+ * same outage; no partition starts another job while paused.
  */
 export class ImageJobConsumer {
   private readonly consumer: Consumer;
@@ -24,6 +44,8 @@ export class ImageJobConsumer {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private joined = false;
   private readonly statuses: BulkJobStatusCache;
+  private readonly interrupted = new Map<string, Interrupted>();
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly ctx: ProcessorContext,
@@ -32,6 +54,12 @@ export class ImageJobConsumer {
   ) {
     const { kafka } = ctx.config;
     this.statuses = new BulkJobStatusCache(ctx.db);
+    const all = lane.topics.map((topic) => ({ topic }));
+    this.unsubscribe = ctx.outage.onChange((paused) => {
+      if (!this.running) return;
+      if (paused) this.consumer.pause(all);
+      else this.consumer.resume(all);
+    });
     this.consumer = ctx.kafka.consumer({
       groupId: lane.groupId,
       sessionTimeout: kafka.sessionTimeoutMs,
@@ -99,6 +127,11 @@ export class ImageJobConsumer {
       payload;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return;
+      if (this.ctx.outage.paused) {
+        // Fetched before the pause began: left unresolved, fetched again after the resume.
+        this.consumer.pause(this.lane.topics.map((topic) => ({ topic })));
+        return;
+      }
       const notBefore = Number(headerValue(message.headers, HEADERS.notBefore) ?? 0);
       const wait = notBefore - Date.now();
       if (wait > 0) {
@@ -106,7 +139,8 @@ export class ImageJobConsumer {
         const resume = pause();
         const timer = setTimeout(() => {
           this.resumeTimers.delete(timer);
-          resume();
+          // During an outage the gate's resume reopens every partition (this one re-pauses then).
+          if (!this.ctx.outage.paused) resume();
         }, wait);
         this.resumeTimers.add(timer);
         return;
@@ -116,16 +150,42 @@ export class ImageJobConsumer {
       const beat = setInterval(() => {
         heartbeat().catch(() => {});
       }, HEARTBEAT_EVERY_MS);
+      const key = `${batch.topic}:${batch.partition}:${message.offset}`;
+      const before = this.interrupted.get(key);
+      const delivery: Pick<HandleOptions, 'countAttempt' | 'chargeOutages'> = {
+        countAttempt: before?.counted !== true,
+        chargeOutages: (before?.outages ?? 0) >= OUTAGES_BEFORE_CHARGING,
+      };
       try {
         const job = { ...message, topic: batch.topic };
         await inJobSpan<unknown>(batch.topic, batch.partition, message, () =>
           this.lane.name === 'bulk'
-            ? handleBulkMessage(this.ctx, job, this.lane, batch.partition, this.statuses)
-            : handleJob(this.ctx, job, { retryTopic: this.lane.retryTopic }),
+            ? handleBulkMessage(this.ctx, job, this.lane, batch.partition, this.statuses, delivery)
+            : handleJob(this.ctx, job, { ...delivery, retryTopic: this.lane.retryTopic }),
         );
+      } catch (error) {
+        const outage = dependencyOutage(error);
+        if (outage === undefined) throw error;
+        // Bounded: entries of partitions this member lost are never looked up again.
+        if (this.interrupted.size > 10_000) this.interrupted.clear();
+        this.interrupted.set(key, {
+          counted: before?.counted === true || outage.attemptCounted,
+          outages: (before?.outages ?? 0) + 1,
+        });
+        // Pauses this lane (and every other) before the batch ends, so nothing is fetched again
+        // until the dependency answers; the offset stays unresolved and uncommitted.
+        this.ctx.outage.report(outage, {
+          lane: this.lane.name,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+        });
+        this.consumer.pause(this.lane.topics.map((topic) => ({ topic })));
+        return;
       } finally {
         clearInterval(beat);
       }
+      this.interrupted.delete(key);
       resolveOffset(message.offset);
       await commitOffsetsIfNecessary();
       // A rebalance makes this throw (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID)
@@ -142,6 +202,7 @@ export class ImageJobConsumer {
     this.stopping ??= (async () => {
       this.stopRequested = true;
       this.running = false;
+      this.unsubscribe();
       for (const timer of this.resumeTimers) clearTimeout(timer);
       await this.consumer.disconnect();
     })();

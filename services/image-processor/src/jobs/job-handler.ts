@@ -19,6 +19,7 @@ import type { IHeaders, Message } from 'kafkajs';
 import type { ProcessorContext } from '../context.js';
 import { safeFetch } from '../fetch/safe-fetch.js';
 import type { JobOutcome } from '../observability/metrics.js';
+import { dependencyOutage, redisOutage } from '../outage/dependency-outage.js';
 import { processImage } from '../pipeline/image-pipeline.js';
 import { lookupRendition, type RenderedImage, renderOnce } from '../pipeline/renditions.js';
 import { getOriginal, getSourceObject, putOriginal, putVariants } from '../s3/s3-store.js';
@@ -193,7 +194,9 @@ async function finishReady(
   correlationId: string | undefined,
   image: { variants: ImageVariant[]; placeholder: string | null },
 ): Promise<void> {
-  await ctx.cache.invalidate(job.productId);
+  await ctx.cache.invalidate(job.productId).catch((error: unknown) => {
+    throw redisOutage(error) ?? error;
+  });
   await publishResult(ctx, job, correlationId, {
     variants: image.variants,
     placeholder: image.placeholder,
@@ -246,6 +249,16 @@ export interface HandleOptions {
   retryTopic?: string;
   /** Bulk re-renders: a URL image already rendered once is re-rendered from its kept original. */
   trustStoredSource?: boolean;
+  /**
+   * False for a redelivery of a job an outage interrupted after its attempt was counted: the
+   * outage was not the job's fault, so the image row does not count that delivery twice.
+   */
+  countAttempt?: boolean;
+  /**
+   * Treat a dependency outage as an ordinary transient failure (retry topic, attempt charged):
+   * for a job that keeps meeting "outages" while the dependency's probe answers.
+   */
+  chargeOutages?: boolean;
 }
 
 /** Sends the job to the retry topic, not to be handled before its backoff has passed. */
@@ -267,7 +280,9 @@ async function sendToRetry(
 /**
  * Handles one `image-jobs` (or retry) message to completion. Returns only when every effect is
  * durable (row written, result published, or the message handed to the retry or dead-letter
- * topic), so the caller may commit the offset. Throws only if even that hand-off failed.
+ * topic), so the caller may commit the offset. Throws a DependencyOutageError when PostgreSQL, S3
+ * or Redis is down (the job is not charged: the caller pauses and redelivers it), or any error if
+ * even the hand-off failed.
  */
 export async function handleJob(
   ctx: ProcessorContext,
@@ -279,6 +294,8 @@ export async function handleJob(
   try {
     outcome = await handle(ctx, message, options);
   } catch (error) {
+    const outage = options.chargeOutages === true ? undefined : dependencyOutage(error);
+    if (outage !== undefined) throw outage;
     // Recording the outcome itself failed (database or Kafka away): run the whole job again later.
     // If even the retry topic refuses it, the error reaches the consumer and the offset stays.
     ctx.logger.warn(
@@ -319,8 +336,12 @@ async function handle(
   });
 
   let failure: Failure;
+  let started = false;
   try {
-    const productId = await startImageJob(ctx.db, job, job.reason);
+    const productId = await startImageJob(ctx.db, job, job.reason, {
+      countAttempt: options.countAttempt !== false,
+    });
+    started = productId !== undefined;
     if (productId === undefined) {
       const current = await findImageByJob(ctx.db, job);
       if (current?.image.status !== 'ready') {
@@ -350,6 +371,11 @@ async function handle(
     log.info({ variants: variants.length }, 'image ready');
     return 'ready';
   } catch (error) {
+    const outage = options.chargeOutages === true ? undefined : dependencyOutage(error);
+    if (outage !== undefined) {
+      outage.attemptCounted = started || options.countAttempt === false;
+      throw outage;
+    }
     failure = classifyError(error);
     log.warn({ err: error, code: failure.code, retryable: failure.retryable }, 'image job failed');
   }
@@ -367,7 +393,12 @@ async function handle(
   // Dead-lettered before the image is marked failed: every image an operator sees `failed` has its
   // job in the DLQ, ready to replay.
   await sendToDlq(ctx, message, attempt, final);
-  const recorded = await failImageJob(ctx.db, job, final);
+  const recorded = await failImageJob(ctx.db, job, final).catch((error: unknown) => {
+    // Redelivered after the outage: the DLQ may then hold the job twice, never zero times.
+    const outage = dependencyOutage(error);
+    if (outage !== undefined) outage.attemptCounted = started || options.countAttempt === false;
+    throw outage ?? error;
+  });
   if (recorded) {
     // Not retried as a job (the failure is recorded and dead-lettered): kept until Redis confirms.
     await ctx.cache.invalidateLater(job.productId);

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type JobOutcome = 'ready' | 'failed' | 'retried' | 'stale' | 'invalid';
 
@@ -53,6 +53,30 @@ export function createProcessorMetrics() {
       name: 'zocket_bulk_items_total',
       help: 'Bulk job items recorded, by outcome: succeeded, failed, skipped, cancelled',
       labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    dependencyPaused: new Gauge({
+      name: 'zocket_processor_dependency_paused',
+      help: '1 while consuming is paused because this dependency (postgres, s3, redis) is down',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+    }),
+    dependencyOverLimit: new Gauge({
+      name: 'zocket_processor_dependency_outage_over_limit',
+      help: '1 while a dependency outage has lasted longer than OUTAGE_ALERT_AFTER_MS (still waiting)',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+    }),
+    dependencyOutages: new Counter({
+      name: 'zocket_processor_dependency_outages_total',
+      help: 'Times consuming paused for a dependency outage',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+    }),
+    dependencyPausedSeconds: new Counter({
+      name: 'zocket_processor_dependency_paused_seconds_total',
+      help: 'Seconds consuming spent paused for a dependency outage (counted when it ends)',
+      labelNames: ['dependency'] as const,
       registers: [registry],
     }),
   };

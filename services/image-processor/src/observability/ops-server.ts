@@ -1,13 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import { checkDependency } from '@zocket/service-kit';
-import { sql } from 'kysely';
 import type { ProcessorContext } from '../context.js';
+import { dependencyChecks } from '../outage/dependency-checks.js';
 
 /**
  * /healthz (process up); /readyz "can work": the consumer has joined its group (and is not
- * stopping), PostgreSQL and Kafka answer; /readyz/all adds Redis, for dashboards; /metrics.
+ * stopping), PostgreSQL and Kafka answer, and consuming is not paused for a dependency outage
+ * (`paused` names the dependency); /readyz/all adds Redis, for dashboards; /metrics.
  */
 export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolean): Server {
+  const checks = dependencyChecks(ctx);
   return createServer((req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type });
@@ -19,13 +21,18 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
     if (path === '/readyz' || path === '/readyz/all') {
       const all = path === '/readyz/all';
       void Promise.all([
-        checkDependency(() => sql`select 1`.execute(ctx.db)),
+        checks.postgres(),
         // A joined member keeps "consuming" while kafkajs retries a lost broker, so readiness
         // asks the cluster itself, once, within the check's bound.
         checkDependency(() => ctx.kafkaProbe.check()),
-        all ? checkDependency(() => ctx.redis.ping()) : Promise.resolve(undefined),
+        all ? checks.redis() : Promise.resolve(undefined),
       ]).then(([postgres, kafka, redis]) => {
-        const consumer = isConsuming() ? 'ok' : 'not consuming';
+        const paused = ctx.outage.outages;
+        const consumer = !isConsuming()
+          ? 'not consuming'
+          : paused.length > 0
+            ? `paused: ${paused.map((o) => o.dependency).join(', ')} unavailable`
+            : 'ok';
         const ready =
           postgres === 'ok' && kafka === 'ok' && consumer === 'ok' && (redis ?? 'ok') === 'ok';
         send(
@@ -36,6 +43,7 @@ export function createOpsServer(ctx: ProcessorContext, isConsuming: () => boolea
             kafka,
             consumer,
             redis,
+            ...(paused.length > 0 ? { paused } : {}),
           }),
         );
       });

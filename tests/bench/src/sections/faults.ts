@@ -1,8 +1,10 @@
 // Processor faults and memory: how much longer a batch takes when one of two group members is
-// killed (-9) as it is produced, and the processor's RSS after BENCH_RSS_IMAGES Kodak images with
-// the allocator the images ship (jemalloc).
+// killed (-9) as it is produced, the processor's RSS after BENCH_RSS_IMAGES Kodak images with
+// the allocator the images ship (jemalloc), and an S3 server killed for 60 s while images are in
+// flight (a private S3Proxy: the shared one stays up for everyone else).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { startPrivateS3 } from '@zocket/testkit';
 import sharp from 'sharp';
 import type { BenchConfig } from '../config.js';
 import type { KodakImage } from '../kodak.js';
@@ -13,7 +15,23 @@ import { callApi, rssMb, type StartedService, startWorld } from '../world.js';
 export interface FaultKeys {
   processor: { killStallMs: number };
   rss: { processorAfter2000Mb: number };
+  faults: { s3Outage60s: S3OutageKeys };
 }
+
+export interface S3OutageKeys {
+  /** Images in the batch, and how many were not ready yet when S3 was killed. */
+  images: number;
+  notReadyAtKill: number;
+  /** Images that ended `failed` (target 0: an outage of our own S3 costs no image). */
+  failed: number;
+  /** Images that needed more than one attempt (the outage must not charge any). */
+  retried: number;
+  /** From the S3 server's return to the last image ready. */
+  recoverySeconds: number;
+}
+
+const S3_OUTAGE_MS = 60_000;
+const S3_OUTAGE_IMAGES = 40;
 
 /** The allocator settings the processor's image and infra start use (see its Dockerfile). */
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
@@ -52,6 +70,7 @@ export async function faultsSection(
     // A query makes a copy with bytes of its own, so every job renders (no rendition hit).
     return bytes === undefined || query === undefined ? bytes : pngCopy(bytes, query);
   });
+  let stopped = false;
   try {
     const api = await world.startApi('api', { OUTBOX_POLL_INTERVAL_MS: '100' });
     const token = await world.token('bench-faults');
@@ -140,11 +159,98 @@ export async function faultsSection(
         `faults: ${done} images, rss ${Math.round(rssMb(pid))} MiB, ${(done / ((performance.now() - t0) / 1000)).toFixed(2)} images/s`,
       );
     }
+    const processorAfter2000Mb = Math.round(rssMb(pid));
+    // A world of its own follows: stop this one first (its processors would compete for CPU).
+    stopped = true;
+    await world.stop();
+    const s3Outage60s = await s3Outage(config, kodak, processorEnv);
     return {
       processor: { killStallMs: Math.round(killStallMs) },
-      rss: { processorAfter2000Mb: Math.round(rssMb(pid)) },
+      rss: { processorAfter2000Mb },
+      faults: { s3Outage60s },
     };
   } finally {
+    if (!stopped) await world.stop();
+  }
+}
+
+/**
+ * S3 killed for 60 s while a batch of Kodak copies is in flight, in a world of its own whose API
+ * and processor use a private S3Proxy: how many images fail, and how long after S3's return the
+ * last one is ready.
+ */
+async function s3Outage(
+  config: BenchConfig,
+  kodak: readonly KodakImage[],
+  processorEnv: NodeJS.ProcessEnv,
+): Promise<S3OutageKeys> {
+  const s3 = await startPrivateS3();
+  const world = await startWorld(config, 'faults-s3', (req) => {
+    const [path, query] = (req.url ?? '').split('?');
+    const bytes = kodak.find((k) => `/${k.name}` === path)?.bytes;
+    return bytes === undefined || query === undefined ? bytes : pngCopy(bytes, query);
+  });
+  try {
+    const s3Env = {
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_BUCKET: s3.bucket,
+      PUBLIC_IMAGE_BASE_URL: `${s3.endpoint}/${s3.bucket}`,
+    };
+    const api = await world.startApi('api (s3 outage)', {
+      ...s3Env,
+      OUTBOX_POLL_INTERVAL_MS: '100',
+    });
+    await world.startProcessor('processor (s3 outage)', {
+      ...processorEnv,
+      ...s3Env,
+      KAFKA_GROUP_ID: `${world.runId}-s3-outage`,
+    });
+    const token = await world.token('bench-s3-outage');
+    const ids: string[] = [];
+    for (let i = 0; i < S3_OUTAGE_IMAGES; i += 1) {
+      const image = kodak[i % kodak.length] as KodakImage;
+      const product = await callApi<{ id: string }>(api.url, 'POST', '/products', token, {
+        name: `S3 outage ${i}`,
+        price: { amountMinor: 1999, currency: 'EUR' },
+        imageUrls: [`${world.imageBase}/${image.name}?${randomUUID()}`],
+      });
+      ids.push(product.id);
+    }
+    const statuses = () =>
+      world.db
+        .selectFrom('product_images')
+        .select(['status', 'attempts'])
+        .where('product_id', 'in', ids)
+        .execute();
+    while (!(await statuses()).some((r) => r.status === 'ready')) await sleep(50);
+    const notReadyAtKill = (await statuses()).filter((r) => r.status !== 'ready').length;
+    await s3.stop();
+    log(`faults: S3 killed with ${notReadyAtKill} of ${S3_OUTAGE_IMAGES} images not ready`);
+    await sleep(S3_OUTAGE_MS);
+    await s3.start();
+    const back = performance.now();
+    log('faults: S3 back');
+    let rows = await statuses();
+    while (rows.some((r) => r.status !== 'ready' && r.status !== 'failed')) {
+      await sleep(50);
+      rows = await statuses();
+    }
+    const keys: S3OutageKeys = {
+      images: S3_OUTAGE_IMAGES,
+      notReadyAtKill,
+      failed: rows.filter((r) => r.status === 'failed').length,
+      retried: rows.filter((r) => r.attempts > 1).length,
+      recoverySeconds: Math.round((performance.now() - back) / 100) / 10,
+    };
+    log(
+      `faults: S3 outage 60 s: ${keys.failed} failed, ${keys.retried} retried, last image ${keys.recoverySeconds} s after S3's return`,
+    );
+    return keys;
+  } finally {
     await world.stop();
+    await s3.close();
   }
 }
