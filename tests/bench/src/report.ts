@@ -59,6 +59,8 @@ export interface BenchResults {
   rss?: { apiMb?: number; processorMb?: number; processorAfter2000Mb?: number };
   live?: LiveKeys;
   bulk?: BulkKeys;
+  /** Sections that failed, with their error message (absent when every section ran through). */
+  failedSections?: Record<string, string>;
   wallSeconds: number;
 }
 
@@ -228,6 +230,9 @@ export function formatReport(results: BenchResults): string {
   }
   if (rss?.processorAfter2000Mb !== undefined) {
     rows.push(['processor RSS MiB after the RSS run', rss.processorAfter2000Mb, '', '']);
+  }
+  for (const [section, message] of Object.entries(results.failedSections ?? {})) {
+    rows.push([`section ${section} FAILED`, message.replace(/\s+/g, ' ').slice(0, 100), '', '']);
   }
   const header = rows[0] as (string | number)[];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));

@@ -3,11 +3,10 @@
 // from one made outside it (the load generator, the scheduler). Idle until the first SIGUSR2; the
 // next SIGUSR2 writes the figures to <BENCH_PROBE_DIR>/probe-<pid>.json and goes idle again, so
 // the loads it does not watch pay nothing for it.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   constants,
-  type IntervalHistogram,
   monitorEventLoopDelay,
   type PerformanceEntry,
   PerformanceObserver,
@@ -20,7 +19,9 @@ export interface ProbeReport {
 }
 
 const dir = process.env.BENCH_PROBE_DIR;
-let watching: { histogram: IntervalHistogram; observer: PerformanceObserver } | undefined;
+let watching:
+  | { histogram: ReturnType<typeof monitorEventLoopDelay>; observer: PerformanceObserver }
+  | undefined;
 let gc: ProbeReport['gc'];
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -39,7 +40,8 @@ function count(entries: readonly PerformanceEntry[]) {
     gc.count += 1;
     gc.totalMs += entry.duration;
     gc.maxMs = Math.max(gc.maxMs, entry.duration);
-    const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+    // A gc entry carries its kind in `detail`, which the base entry's type does not declare.
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
       gc.majorCount += 1;
       gc.majorMaxMs = Math.max(gc.majorMaxMs, entry.duration);
@@ -71,6 +73,9 @@ function report(): ProbeReport {
 if (dir !== undefined) {
   process.on('SIGUSR2', () => {
     if (watching === undefined) return start();
-    writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify(report()));
+    // Written under a temporary name and renamed: the bench never reads a half-written file.
+    const file = join(dir, `probe-${process.pid}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(report()));
+    renameSync(`${file}.tmp`, file);
   });
 }
