@@ -34,6 +34,8 @@ export interface BenchConfig {
   /** Faults section: Kodak images before the RSS reading (`BENCH_RSS_IMAGES`), allocator (`BENCH_ALLOCATOR`). */
   rssImages: number;
   allocator: string;
+  /** Faults section: seconds both members are kept busy with large images (`BENCH_SATURATION_SECONDS`). */
+  saturationSeconds: number;
   /** `KAFKA_SESSION_TIMEOUT_MS` for the faults section's processors, when set (to compare). */
   kafkaSessionTimeoutMs: string | undefined;
 }
@@ -101,6 +103,7 @@ export function loadBenchConfig(
     bulkConcurrency: Number(env.BULK_CONCURRENCY ?? 2),
     rssImages: Number(env.BENCH_RSS_IMAGES ?? 2000),
     allocator: env.BENCH_ALLOCATOR ?? 'jemalloc',
+    saturationSeconds: Number(env.BENCH_SATURATION_SECONDS ?? 90),
     kafkaSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
   };
 }

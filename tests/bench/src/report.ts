@@ -1,6 +1,7 @@
 import type { ProbeReport } from './probe.js';
 import type { Load } from './sections/api.js';
 import type { BulkKeys } from './sections/bulk.js';
+import type { FaultKeys } from './sections/faults.js';
 import type { LiveKeys } from './sections/live.js';
 
 /** The `core` section's processor keys. */
@@ -52,7 +53,7 @@ export interface BenchResults {
   machine: { cpu: string; cores: number; node: string; sharp: string; libvips: string };
   sections: string[];
   /** `core` keys, plus `killStallMs` from `faults`. */
-  processor?: Partial<ProcessorKeys> & { killStallMs?: number };
+  processor?: Partial<ProcessorKeys> & Partial<FaultKeys['processor']>;
   api?: ApiKeys;
   latency?: { createToReadyP50Ms: number; createToReadyP95Ms: number };
   /** `apiMb`, `processorMb` from `core`; `processorAfter2000Mb` from `faults`. */
@@ -227,6 +228,14 @@ export function formatReport(results: BenchResults): string {
   if (bulk !== undefined) rows.push(...bulkRows(bulk));
   if (processor?.killStallMs !== undefined) {
     rows.push(['processor kill -9 stall ms (one of two members)', processor.killStallMs, '', '']);
+  }
+  if (processor?.saturatedRebalances !== undefined) {
+    rows.push([
+      `rebalances while saturated (${processor.saturatedJobs} large images, ${processor.saturatedSeconds} s, session ${processor.sessionTimeoutMs} ms, load ${processor.saturatedLoadAvg})`,
+      processor.saturatedRebalances,
+      '',
+      '',
+    ]);
   }
   if (rss?.processorAfter2000Mb !== undefined) {
     rows.push(['processor RSS MiB after the RSS run', rss.processorAfter2000Mb, '', '']);

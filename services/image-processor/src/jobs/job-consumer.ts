@@ -8,7 +8,9 @@ import { inJobSpan } from './job-span.js';
 import { headerValue } from './kafka-headers.js';
 import type { Lane } from './lanes.js';
 
-const HEARTBEAT_EVERY_MS = 3_000;
+/** Heartbeats at a third of the session timeout (at most every 3 s): two may be lost in a row. */
+export const heartbeatIntervalMs = (sessionTimeoutMs: number): number =>
+  Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
 
 /**
  * The consumer group member of one lane: reads the lane's job topic and its retry topic, one partition's messages in
@@ -35,7 +37,7 @@ export class ImageJobConsumer {
     this.consumer = ctx.kafka.consumer({
       groupId: lane.groupId,
       sessionTimeout: kafka.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeoutMs / 3)),
+      heartbeatInterval: heartbeatIntervalMs(kafka.sessionTimeoutMs),
       rebalanceTimeout: Math.max(60_000, ctx.config.jobs.timeoutMs + 10_000),
       allowAutoTopicCreation: false,
       // kafkajs restarts a crashed consumer after a delay; never once a stop was asked for.
@@ -48,6 +50,7 @@ export class ImageJobConsumer {
         return;
       }
       this.joined = true;
+      ctx.metrics.groupJoins.inc({ lane: lane.name });
       ctx.logger.info(
         { lane: lane.name, assignment: event.payload.memberAssignment },
         'joined consumer group',
@@ -115,7 +118,7 @@ export class ImageJobConsumer {
       // after the job: a job is not abandoned halfway because the group started a rebalance.
       const beat = setInterval(() => {
         heartbeat().catch(() => {});
-      }, HEARTBEAT_EVERY_MS);
+      }, heartbeatIntervalMs(this.ctx.config.kafka.sessionTimeoutMs));
       try {
         const job = { ...message, topic: batch.topic };
         await inJobSpan<unknown>(batch.topic, batch.partition, message, () =>
