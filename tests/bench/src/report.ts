@@ -180,15 +180,21 @@ function coreRows(
 function liveRows(live: LiveKeys): Row[] {
   return [
     [
-      'live notify p50 / p95 ms (commit -> subscriber)',
+      `live notify p50 / p95 ms (commit -> subscriber; ${live.notifyAtSubscribers} open, ${live.notifyChangesPerSec} changes/s)`,
       `${live.notifyP50Ms} / ${live.notifyP95Ms}`,
       '',
       '',
     ],
     [
-      `live idle subscriptions within 100 MB (${live.subscribersStoppedBy})`,
-      live.subscribers,
+      'live notify p50 / p95 ms (processor commit -> fresh subscriber, one at a time)',
+      `${live.processorNotifyP50Ms} / ${live.processorNotifyP95Ms}`,
       '',
+      '',
+    ],
+    [
+      `live idle subscriptions within 150 MB (${live.subscribersStoppedBy}); bytes each`,
+      live.subscribers,
+      live.bytesPerSubscriber,
       '',
     ],
   ];

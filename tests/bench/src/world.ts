@@ -35,6 +35,8 @@ export interface StartedService {
 export interface BenchWorld {
   runId: string;
   db: Db;
+  /** The world's database, for a pool of another size. */
+  databaseUrl: string;
   topics: Topics;
   imageBase: string;
   profileVersion: string;
@@ -142,6 +144,7 @@ export async function startWorld(
   return {
     runId,
     db,
+    databaseUrl: database.url,
     topics,
     imageBase: `http://127.0.0.1:${imagePort}`,
     profileVersion,

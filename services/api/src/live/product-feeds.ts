@@ -8,6 +8,7 @@ import {
 } from '@zocket/db';
 import type { Logger } from '@zocket/service-kit';
 import type { ChangeHub } from './change-hub.js';
+import { trackedEvent } from './sse-wire.js';
 
 /** Changes read at once; a longer backlog is read in several rounds. */
 export const CHANGES_PAGE = 500;
@@ -22,7 +23,8 @@ export interface FeedMember {
   last: number;
   /** False while it catches up on its own (snapshot or replay): the feed sends it nothing yet. */
   live: boolean;
-  send(change: ImageChange): void;
+  /** Sends `change`; `event` is its text on the wire, made once for every member. */
+  send(change: ImageChange, event: string): void;
   /** The product was deleted: nothing more will happen to it. */
   finish(): void;
   /** A read failed for a reason other than PostgreSQL being away. */
@@ -139,10 +141,12 @@ class Feed {
         if (!(await hasImageChangesAfter(this.db, this.productId, after))) return;
         const { changes } = await readImageChanges(this.db, this.productId, after, CHANGES_PAGE);
         for (const change of changes) {
+          let event: string | undefined;
           for (const member of this.members) {
             if (!member.live || change.changeSeq <= member.last) continue;
+            event ??= trackedEvent(String(change.changeSeq), change);
             member.last = change.changeSeq;
-            member.send(change);
+            member.send(change, event);
           }
         }
         if (

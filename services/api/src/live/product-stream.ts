@@ -9,7 +9,9 @@ import {
   onProductChangeInput,
 } from '@zocket/contracts';
 import { DatabaseUnavailableError, findProduct, readImageChanges } from '@zocket/db';
+import { inSpan } from '@zocket/telemetry';
 import type { ApiContext } from '../api-context.js';
+import type { AuthUser } from '../auth/authenticator.js';
 import { trpcCodeFor } from '../errors/translate-error.js';
 import { logProcedureError } from '../http/request-context.js';
 import { appRouter } from '../trpc/app.router.js';
@@ -107,20 +109,32 @@ export async function openProductStream(
     );
   };
   const stream = new ProductStream(ctx, res, request.headers, request.varyOrigin);
-  // The procedure call: the token (optionalAuth), then the input (the input middleware).
-  let input: OnProductChangeInput;
-  let user: Awaited<ReturnType<TrpcContext['user']>>;
+  // The procedure call: the token (optionalAuth), then the input (the input middleware), in the
+  // span the router's traceProcedure would have made.
+  let called: { input: OnProductChangeInput; user: AuthUser | null };
   try {
-    rawInput = rawInputOf(request);
-    user = await requestCtx.user();
-    try {
-      input = (await parseInput(rawInput)) as OnProductChangeInput;
-    } catch (cause) {
-      throw new TRPCError({ code: 'BAD_REQUEST', cause });
-    }
+    called = await inSpan(
+      `trpc ${PATH}`,
+      { attributes: { 'rpc.system': 'trpc', 'rpc.method': PATH, 'trpc.type': 'subscription' } },
+      async (span) => {
+        try {
+          rawInput = rawInputOf(request);
+          const user = await requestCtx.user();
+          try {
+            return { input: (await parseInput(rawInput)) as OnProductChangeInput, user };
+          } catch (cause) {
+            throw new TRPCError({ code: 'BAD_REQUEST', cause });
+          }
+        } catch (error) {
+          span.setAttribute('trpc.error_code', toTrpcError(error).code);
+          throw error;
+        }
+      },
+    );
   } catch (error) {
     return fail(stream, error);
   }
+  const { input, user } = called;
   // The generator's own checks and reads, as productChanges does them.
   try {
     if (ctx.live.shutdown.aborted) {
@@ -223,9 +237,9 @@ class ProductStream implements FeedMember, DirectStream {
     }
   }
 
-  send(change: ImageChange): void {
+  send(change: ImageChange, event = trackedEvent(String(change.changeSeq), change)): void {
     this.last = change.changeSeq;
-    this.write(trackedEvent(String(change.changeSeq), change));
+    this.write(event);
   }
 
   ping(): void {

@@ -63,6 +63,7 @@ export function trpcRoutes(ctx: ApiContext) {
       c.req.path === ON_CHANGE_PATH &&
       outgoing !== undefined &&
       c.req.query('batch') === undefined &&
+      c.req.query('connectionParams') === undefined &&
       isDirectInput(rawInput)
     ) {
       const headers: [string, string][] = Object.entries(await security);
