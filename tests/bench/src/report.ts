@@ -192,9 +192,9 @@ function liveRows(live: LiveKeys): Row[] {
       '',
     ],
     [
-      `live idle subscriptions within 150 MB (${live.subscribersStoppedBy}); bytes each`,
+      `live idle subscriptions within 150 MB (${live.subscribersStoppedBy}); RSS bytes each at ${live.subscribersOpened} (marginal)`,
       live.subscribers,
-      live.bytesPerSubscriber,
+      `${live.bytesPerSubscriber} (${live.marginalBytesPerSubscriber})`,
       '',
     ],
   ];
