@@ -17,6 +17,7 @@ import { ProductCache } from './cache/product-cache.js';
 import type { ApiConfig } from './config.js';
 import { ChangeHub } from './live/change-hub.js';
 import { LiveStreams } from './live/live-streams.js';
+import { ProductFeeds } from './live/product-feeds.js';
 import { SubscriptionLimits } from './live/subscription-limits.js';
 import { type ApiMetrics, createApiMetrics } from './observability/metrics.js';
 import { createUploadPresigner, type UploadPresigner } from './uploads/presign.js';
@@ -42,6 +43,8 @@ export interface ApiContext {
     hub: ChangeHub;
     limits: SubscriptionLimits;
     streams: LiveStreams;
+    /** One fan-out per watched product, shared by its direct streams. */
+    feeds: ProductFeeds;
     /** Aborted first on shutdown: subscriptions end and their clients resume elsewhere. */
     shutdown: AbortSignal;
     stop(): void;
@@ -101,6 +104,7 @@ export function createApiContext(config: ApiConfig, logger: Logger): ApiContext 
         maxPerConnection: config.live.maxPerConnection,
       }),
       streams,
+      feeds: new ProductFeeds(hub, db, logger),
       shutdown: shutdown.signal,
       stop() {
         shutdown.abort();

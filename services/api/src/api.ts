@@ -11,6 +11,7 @@ import { type ApiConfig, DEV_JWT_SECRET } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { withCachedReads } from './http/cached-read.js';
 import { answerClientError } from './http/client-error.js';
+import { withDirectStreams } from './http/direct-streams.js';
 import { createSecureHeaders } from './http/middleware.js';
 import { createRequestRecorder } from './http/request-record.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -129,14 +130,17 @@ export function createApi(config: ApiConfig, logger: Logger): Api {
       });
       await new Promise<void>((resolve, reject) => {
         // Cache hits of the byId reads are answered in front of the Hono app (cached-read.ts).
+        const secure = createSecureHeaders();
+        const record = createRequestRecorder(ctx.metrics, logger);
         const listener = withCachedReads(
           ctx.cache,
-          {
-            enabled: config.redis.cacheEnabled,
-            secure: createSecureHeaders(),
-            record: createRequestRecorder(ctx.metrics, logger),
-          },
-          getRequestListener(httpApp.fetch, { hostname: config.http.host }),
+          { enabled: config.redis.cacheEnabled, secure, record },
+          // products.onChange streams are opened in front of the app too (direct-streams.ts).
+          withDirectStreams(
+            ctx,
+            { secure, record },
+            getRequestListener(httpApp.fetch, { hostname: config.http.host }),
+          ),
         );
         const http = createServer(listener);
         http.on('clientError', answerClientError);

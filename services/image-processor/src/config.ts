@@ -18,8 +18,10 @@ export const envSchema = z.object({
   KAFKA_CLIENT_ID: z.string().default('zocket-image-processor'),
   KAFKA_GROUP_ID: z.string().default('zocket-image-processor'),
   // How long the group waits for a member that died (kill -9, lost host) before moving its
-  // partitions: every job on them stalls that long. Jobs heartbeat every 3 s while they run.
-  KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(10_000),
+  // partitions: every job on them stalls that long. The broker's floor: a member heartbeats every
+  // third of it, during jobs too, and a saturated machine did not delay that into an eviction
+  // (docs in the README's faults section).
+  KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(6_000),
   S3_PUBLIC_READ_ACL: envBool.default(true),
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),
   PROCESSOR_CONCURRENCY: envInt(1).max(64).default(2),

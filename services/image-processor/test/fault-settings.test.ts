@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { heartbeatIntervalMs } from '../src/jobs/job-consumer.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -10,8 +11,13 @@ const root = join(import.meta.dirname, '..', '..', '..');
  * stall, resident memory after 2,000 images); these tests keep them from quietly going back.
  */
 describe('fault settings of the processor', () => {
-  it('lets the group move a dead member partitions within 10 s by default', () => {
-    expect(loadConfig({}).kafka.sessionTimeoutMs).toBeLessThanOrEqual(10_000);
+  it("lets the group move a dead member's partitions within 6 s by default (the broker's floor)", () => {
+    expect(loadConfig({}).kafka.sessionTimeoutMs).toBeLessThanOrEqual(6_000);
+  });
+
+  it('heartbeats at a third of the session timeout, at most every 3 s', () => {
+    expect(heartbeatIntervalMs(6_000)).toBe(2_000);
+    expect(heartbeatIntervalMs(30_000)).toBe(3_000);
   });
 
   it('runs on jemalloc in its image, as sharp recommends on glibc', () => {

@@ -27,6 +27,13 @@ export interface BenchConfig {
   /** Live section: products timed (`BENCH_LIVE_SAMPLES`), idle-subscription cap (`BENCH_LIVE_MAX_SUBSCRIBERS`). */
   liveSamples: number;
   liveMaxSubscribers: number;
+  /**
+   * Live section under load: products the subscriptions watch (`BENCH_LIVE_PRODUCTS`), product
+   * changes per second (`BENCH_LIVE_CHANGES_PER_SEC`) for `BENCH_LIVE_LOAD_SECONDS`.
+   */
+  liveProducts: number;
+  liveChangesPerSec: number;
+  liveLoadSeconds: number;
   /** Bulk section: images per run (`BENCH_BULK_IMAGES`), live samples each way (`BENCH_BULK_LIVE_SAMPLES`), lane slots (`BULK_CONCURRENCY`). */
   bulkImages: number;
   bulkLiveSamples: number;
@@ -34,6 +41,8 @@ export interface BenchConfig {
   /** Faults section: Kodak images before the RSS reading (`BENCH_RSS_IMAGES`), allocator (`BENCH_ALLOCATOR`). */
   rssImages: number;
   allocator: string;
+  /** Faults section: seconds both members are kept busy with large images (`BENCH_SATURATION_SECONDS`). */
+  saturationSeconds: number;
   /** `KAFKA_SESSION_TIMEOUT_MS` for the faults section's processors, when set (to compare). */
   kafkaSessionTimeoutMs: string | undefined;
 }
@@ -96,11 +105,15 @@ export function loadBenchConfig(
     sections,
     liveSamples: Number(env.BENCH_LIVE_SAMPLES ?? 40),
     liveMaxSubscribers: Number(env.BENCH_LIVE_MAX_SUBSCRIBERS ?? 10_000),
+    liveProducts: Number(env.BENCH_LIVE_PRODUCTS ?? 1_000),
+    liveChangesPerSec: Number(env.BENCH_LIVE_CHANGES_PER_SEC ?? 100),
+    liveLoadSeconds: Number(env.BENCH_LIVE_LOAD_SECONDS ?? 20),
     bulkImages: Number(env.BENCH_BULK_IMAGES ?? 96),
     bulkLiveSamples: Number(env.BENCH_BULK_LIVE_SAMPLES ?? 10),
     bulkConcurrency: Number(env.BULK_CONCURRENCY ?? 2),
     rssImages: Number(env.BENCH_RSS_IMAGES ?? 2000),
     allocator: env.BENCH_ALLOCATOR ?? 'jemalloc',
+    saturationSeconds: Number(env.BENCH_SATURATION_SECONDS ?? 90),
     kafkaSessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
   };
 }

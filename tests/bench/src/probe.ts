@@ -6,6 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { log } from './log.js';
 import type { ProbeReport } from './server-probe.js';
 
 export type { ProbeReport };
@@ -20,19 +21,55 @@ export const PROBE_IMPORT = [
 export const PROBE_DIR = mkdtempSync(join(tmpdir(), 'zocket-bench-probe-'));
 process.once('exit', () => rmSync(PROBE_DIR, { recursive: true, force: true }));
 
-/** Runs `load` with the probe of server `pid` watching; its figures, or undefined if it never wrote. */
+/** Sends the probe's signal; false when the server is gone. */
+function signalProbe(pid: number): boolean {
+  try {
+    process.kill(pid, 'SIGUSR2');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads the probe's figures for `pid`: undefined, with a log line, when the file is missing or
+ * not a complete report. Exported for tests.
+ */
+export function readProbe(file: string): ProbeReport | undefined {
+  if (!existsSync(file)) {
+    log(`no probe figures for this load: ${file} was not written`);
+    return undefined;
+  }
+  try {
+    const report = JSON.parse(readFileSync(file, 'utf8')) as ProbeReport;
+    if (typeof report?.gc?.count !== 'number' || typeof report?.loopDelayMs?.p99 !== 'number') {
+      throw new Error('not a probe report');
+    }
+    return report;
+  } catch (error) {
+    log(`no probe figures for this load: ${file} is unreadable (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/**
+ * Runs `load` with the probe of server `pid` watching; its figures, or undefined (logged) if it
+ * wrote none. A missing figure never fails the load.
+ */
 export async function probed<T>(
   pid: number,
   load: () => Promise<T>,
 ): Promise<[T, ProbeReport | undefined]> {
   const file = join(PROBE_DIR, `probe-${pid}.json`);
   rmSync(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
+  const watching = signalProbe(pid);
   const result = await load();
-  process.kill(pid, 'SIGUSR2');
+  if (!watching || !signalProbe(pid)) {
+    log(`no probe figures for this load: server ${pid} could not be signalled`);
+    return [result, undefined];
+  }
   for (let i = 0; i < 50 && !existsSync(file); i += 1) await sleep(20);
-  if (!existsSync(file)) return [result, undefined];
-  return [result, JSON.parse(readFileSync(file, 'utf8')) as ProbeReport];
+  return [result, readProbe(file)];
 }
 
 /** Sets the cores of process `pid`: its main thread only, or with `allThreads` every thread. */

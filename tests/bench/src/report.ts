@@ -53,7 +53,7 @@ export interface BenchResults {
   machine: { cpu: string; cores: number; node: string; sharp: string; libvips: string };
   sections: string[];
   /** `core` keys, plus `killStallMs` from `faults`. */
-  processor?: Partial<ProcessorKeys> & { killStallMs?: number };
+  processor?: Partial<ProcessorKeys> & Partial<FaultKeys['processor']>;
   api?: ApiKeys;
   latency?: { createToReadyP50Ms: number; createToReadyP95Ms: number };
   /** `apiMb`, `processorMb` from `core`; `processorAfter2000Mb` from `faults`. */
@@ -62,6 +62,8 @@ export interface BenchResults {
   bulk?: BulkKeys;
   /** From `faults`: an S3 outage of 60 s under load. */
   faults?: FaultKeys['faults'];
+  /** Sections that failed, with their error message (absent when every section ran through). */
+  failedSections?: Record<string, string>;
   wallSeconds: number;
 }
 
@@ -180,15 +182,21 @@ function coreRows(
 function liveRows(live: LiveKeys): Row[] {
   return [
     [
-      'live notify p50 / p95 ms (commit -> subscriber)',
+      `live notify p50 / p95 ms (commit -> subscriber; ${live.notifyAtSubscribers} open, ${live.notifyChangesPerSec} changes/s)`,
       `${live.notifyP50Ms} / ${live.notifyP95Ms}`,
       '',
       '',
     ],
     [
-      `live idle subscriptions within 100 MB (${live.subscribersStoppedBy})`,
-      live.subscribers,
+      'live notify p50 / p95 ms (processor commit -> fresh subscriber, one at a time)',
+      `${live.processorNotifyP50Ms} / ${live.processorNotifyP95Ms}`,
       '',
+      '',
+    ],
+    [
+      `live idle subscriptions within 150 MB (${live.subscribersStoppedBy}); RSS bytes each at ${live.subscribersOpened} (marginal)`,
+      live.subscribers,
+      `${live.bytesPerSubscriber} (${live.marginalBytesPerSubscriber})`,
       '',
     ],
   ];
@@ -229,6 +237,14 @@ export function formatReport(results: BenchResults): string {
   if (processor?.killStallMs !== undefined) {
     rows.push(['processor kill -9 stall ms (one of two members)', processor.killStallMs, '', '']);
   }
+  if (processor?.saturatedRebalances !== undefined) {
+    rows.push([
+      `rebalances while saturated (${processor.saturatedJobs} large images, ${processor.saturatedSeconds} s, session ${processor.sessionTimeoutMs} ms, load ${processor.saturatedLoadAvg})`,
+      processor.saturatedRebalances,
+      '',
+      '',
+    ]);
+  }
   if (rss?.processorAfter2000Mb !== undefined) {
     rows.push(['processor RSS MiB after the RSS run', rss.processorAfter2000Mb, '', '']);
   }
@@ -246,6 +262,9 @@ export function formatReport(results: BenchResults): string {
       '',
       '',
     ]);
+  }
+  for (const [section, message] of Object.entries(results.failedSections ?? {})) {
+    rows.push([`section ${section} FAILED`, message.replace(/\s+/g, ' ').slice(0, 100), '', '']);
   }
   const header = rows[0] as (string | number)[];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));

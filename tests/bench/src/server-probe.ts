@@ -3,7 +3,7 @@
 // from one made outside it (the load generator, the scheduler). Idle until the first SIGUSR2; the
 // next SIGUSR2 writes the figures to <BENCH_PROBE_DIR>/probe-<pid>.json and goes idle again, so
 // the loads it does not watch pay nothing for it.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   constants,
@@ -73,6 +73,9 @@ function report(): ProbeReport {
 if (dir !== undefined) {
   process.on('SIGUSR2', () => {
     if (watching === undefined) return start();
-    writeFileSync(join(dir, `probe-${process.pid}.json`), JSON.stringify(report()));
+    // Written under a temporary name and renamed: the bench never reads a half-written file.
+    const file = join(dir, `probe-${process.pid}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(report()));
+    renameSync(`${file}.tmp`, file);
   });
 }

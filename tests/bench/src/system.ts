@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,6 +16,7 @@ import {
   type TestDatabase,
   type TestTopics,
 } from '@zocket/testkit';
+import { onInterrupt, spawnBenchChild, stopChildren } from './children.js';
 import type { BenchConfig } from './config.js';
 import type { KodakImage } from './kodak.js';
 import { log, sleep } from './log.js';
@@ -110,6 +111,13 @@ export async function startSystem(
     { uniqueNames: false },
   );
   const images = await serveImages(kodak);
+  const teardown = async () => {
+    images.server.close();
+    await db.destroy();
+    await createdTopics.delete().catch(() => {});
+    await database.drop();
+  };
+  const forgetTeardown = onInterrupt(teardown);
 
   const secret = randomUUID();
   const common: NodeJS.ProcessEnv = {
@@ -124,7 +132,7 @@ export async function startSystem(
   const children: ChildProcess[] = [];
   let stopping = false;
   const spawnChild = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const child = spawn(process.execPath, args, {
+    const child = spawnBenchChild(args, {
       env: { ...common, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -220,16 +228,9 @@ export async function startSystem(
     spawnChild: (name, args, env) => spawnChild(name, args, env),
     async stop() {
       stopping = true;
-      for (const child of children) child.kill('SIGTERM');
-      await Promise.all(
-        children.map((c) =>
-          c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined,
-        ),
-      );
-      images.server.close();
-      await db.destroy();
-      await createdTopics.delete().catch(() => {});
-      await database.drop();
+      await stopChildren(children);
+      forgetTeardown();
+      await teardown();
     },
   };
 }

@@ -1,6 +1,6 @@
 // An isolated world for the live, bulk and faults sections: a database and topics of its own, an
 // image server answering from a callback, and API/processor processes started on demand.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -15,6 +15,7 @@ import {
   repoRoot,
   servicesToEnv,
 } from '@zocket/testkit';
+import { onInterrupt, spawnBenchChild, stopChildren } from './children.js';
 import type { BenchConfig } from './config.js';
 import { log } from './log.js';
 import { waitOk } from './system.js';
@@ -34,6 +35,8 @@ export interface StartedService {
 export interface BenchWorld {
   runId: string;
   db: Db;
+  /** The world's database, for a pool of another size. */
+  databaseUrl: string;
   topics: Topics;
   imageBase: string;
   profileVersion: string;
@@ -87,6 +90,14 @@ export async function startWorld(
     }),
   );
 
+  const teardown = async () => {
+    server.close();
+    await db.destroy();
+    await createdTopics.delete().catch(() => {});
+    await database.drop();
+  };
+  const forgetTeardown = onInterrupt(teardown);
+
   const secret = randomUUID();
   const profileVersion = runId.replace(/_/g, '-').slice(0, 32);
   const common: NodeJS.ProcessEnv = {
@@ -109,7 +120,7 @@ export async function startWorld(
     flags: readonly string[] = [],
   ): Promise<StartedService> => {
     const port = await freePort();
-    const child = spawn(process.execPath, [...flags, join(repoRoot(), entry)], {
+    const child = spawnBenchChild([...flags, join(repoRoot(), entry)], {
       env: { ...common, [portVar]: String(port), ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -133,6 +144,7 @@ export async function startWorld(
   return {
     runId,
     db,
+    databaseUrl: database.url,
     topics,
     imageBase: `http://127.0.0.1:${imagePort}`,
     profileVersion,
@@ -173,20 +185,9 @@ export async function startWorld(
       }),
     async stop() {
       stopping = true;
-      for (const child of children) child.kill('SIGTERM');
-      await Promise.race([
-        Promise.all(
-          [...children].map((c) =>
-            c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined,
-          ),
-        ),
-        new Promise((r) => setTimeout(r, 10_000)),
-      ]);
-      for (const child of children) child.kill('SIGKILL');
-      server.close();
-      await db.destroy();
-      await createdTopics.delete().catch(() => {});
-      await database.drop();
+      await stopChildren(children);
+      forgetTeardown();
+      await teardown();
     },
   };
 }

@@ -96,20 +96,32 @@ export class ChangeHub {
     }
   }
 
-  /** Registers a doorbell for `productId`; register before reading so no ring is lost. */
-  listen(productId: string): Doorbell {
-    let rung = false;
-    let wake: (() => void) | undefined;
-    const ring = () => {
-      rung = true;
-      wake?.();
-    };
+  /** Calls `ring` whenever `productId` may have changed; the returned function stops it. */
+  onRing(productId: string, ring: () => void): () => void {
     let set = this.listeners.get(productId);
     if (set === undefined) {
       set = new Set();
       this.listeners.set(productId, set);
     }
     set.add(ring);
+    return () => {
+      const current = this.listeners.get(productId);
+      current?.delete(ring);
+      if (current?.size === 0) {
+        this.listeners.delete(productId);
+        this.polled.delete(productId);
+      }
+    };
+  }
+
+  /** Registers a doorbell for `productId`; register before reading so no ring is lost. */
+  listen(productId: string): Doorbell {
+    let rung = false;
+    let wake: (() => void) | undefined;
+    const off = this.onRing(productId, () => {
+      rung = true;
+      wake?.();
+    });
     return {
       wait: (timeoutMs, signal) => {
         if (rung || signal.aborted) {
@@ -129,14 +141,7 @@ export class ChangeHub {
           wake = done;
         });
       },
-      close: () => {
-        const current = this.listeners.get(productId);
-        current?.delete(ring);
-        if (current?.size === 0) {
-          this.listeners.delete(productId);
-          this.polled.delete(productId);
-        }
-      },
+      close: off,
     };
   }
 

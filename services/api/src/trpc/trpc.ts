@@ -16,6 +16,12 @@ export interface TrpcContext {
   user: () => Promise<AuthUser | null>;
 }
 
+/** tRPC's SSE settings, shared with the direct writer of `products.onChange` (live/sse-wire.ts). */
+export const SSE_OPTIONS = {
+  ping: { enabled: true, intervalMs: 15_000 },
+  client: { reconnectAfterInactivityMs: 45_000 },
+} as const;
+
 const t = initTRPC
   .context<TrpcContext>()
   .meta<OpenApiMeta>()
@@ -23,10 +29,7 @@ const t = initTRPC
     isDev: false,
     // SSE subscriptions: a ping well inside proxies' idle timeouts (ingress-nginx: 60 s); the
     // maximum duration is enforced per process by LiveStreams (LIVE_MAX_DURATION_MS).
-    sse: {
-      ping: { enabled: true, intervalMs: 15_000 },
-      client: { reconnectAfterInactivityMs: 45_000 },
-    },
+    sse: SSE_OPTIONS,
     errorFormatter({ shape, error, ctx }) {
       const described = describeError(error);
       return {

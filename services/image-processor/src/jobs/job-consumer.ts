@@ -9,7 +9,6 @@ import { inJobSpan } from './job-span.js';
 import { headerValue } from './kafka-headers.js';
 import type { Lane } from './lanes.js';
 
-const HEARTBEAT_EVERY_MS = 3_000;
 /**
  * A message that meets an outage this many times in a row (a real outage ends one pause, so it
  * costs one or two) is then charged like any transient failure: a job's own problem that looks
@@ -24,6 +23,9 @@ interface Interrupted {
   counted: boolean;
   outages: number;
 }
+/** Heartbeats at a third of the session timeout (at most every 3 s): two may be lost in a row. */
+export const heartbeatIntervalMs = (sessionTimeoutMs: number): number =>
+  Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
 
 /**
  * The consumer group member of one lane: reads the lane's job topic and its retry topic, one partition's messages in
@@ -63,7 +65,7 @@ export class ImageJobConsumer {
     this.consumer = ctx.kafka.consumer({
       groupId: lane.groupId,
       sessionTimeout: kafka.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeoutMs / 3)),
+      heartbeatInterval: heartbeatIntervalMs(kafka.sessionTimeoutMs),
       rebalanceTimeout: Math.max(60_000, ctx.config.jobs.timeoutMs + 10_000),
       allowAutoTopicCreation: false,
       // kafkajs restarts a crashed consumer after a delay; never once a stop was asked for.
@@ -76,6 +78,7 @@ export class ImageJobConsumer {
         return;
       }
       this.joined = true;
+      ctx.metrics.groupJoins.inc({ lane: lane.name });
       ctx.logger.info(
         { lane: lane.name, assignment: event.payload.memberAssignment },
         'joined consumer group',
@@ -149,7 +152,7 @@ export class ImageJobConsumer {
       // after the job: a job is not abandoned halfway because the group started a rebalance.
       const beat = setInterval(() => {
         heartbeat().catch(() => {});
-      }, HEARTBEAT_EVERY_MS);
+      }, heartbeatIntervalMs(this.ctx.config.kafka.sessionTimeoutMs));
       const key = `${batch.topic}:${batch.partition}:${message.offset}`;
       const before = this.interrupted.get(key);
       const delivery: Pick<HandleOptions, 'countAttempt' | 'chargeOutages'> = {

@@ -14,6 +14,12 @@ export function createProcessorMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    groupJoins: new Counter({
+      name: 'zocket_kafka_group_joins_total',
+      help: 'Times a lane joined its consumer group: one per rebalance it took part in (a member evicted for a missed session, a member added or gone)',
+      labelNames: ['lane'] as const,
+      registers: [registry],
+    }),
     jobDuration: new Histogram({
       name: 'zocket_image_job_duration_seconds',
       help: 'Time to handle one image job, by outcome',

@@ -4,6 +4,8 @@
 // flight (a private S3Proxy: the shared one stays up for everyone else).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { processorEnvSchema } from '@zocket/image-processor';
 import { startPrivateS3 } from '@zocket/testkit';
 import sharp from 'sharp';
 import type { BenchConfig } from '../config.js';
@@ -13,7 +15,16 @@ import { pngCopy } from '../system.js';
 import { callApi, rssMb, type StartedService, startWorld } from '../world.js';
 
 export interface FaultKeys {
-  processor: { killStallMs: number };
+  processor: {
+    killStallMs: number;
+    /** The members' `KAFKA_SESSION_TIMEOUT_MS` (the processor's default when the bench sets none). */
+    sessionTimeoutMs: number;
+    /** Group joins of either member while both were kept busy with large images: false evictions. */
+    saturatedRebalances: number;
+    saturatedJobs: number;
+    saturatedSeconds: number;
+    saturatedLoadAvg: number;
+  };
   rss: { processorAfter2000Mb: number };
   faults: { s3Outage60s: S3OutageKeys };
 }
@@ -33,6 +44,15 @@ export interface S3OutageKeys {
 const S3_OUTAGE_MS = 60_000;
 const S3_OUTAGE_IMAGES = 40;
 
+/** Jobs kept waiting for the two members (2 slots each) during the saturation run. */
+const SATURATION_BACKLOG = 8;
+
+/** Times a member's live lane joined its group, from its metrics. */
+async function groupJoins(service: StartedService): Promise<number> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  return Number(/^zocket_kafka_group_joins_total\{lane="live"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 /** The allocator settings the processor's image and infra start use (see its Dockerfile). */
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 function allocatorEnv(kind: string): NodeJS.ProcessEnv {
@@ -51,6 +71,11 @@ export async function faultsSection(
   config: BenchConfig,
   kodak: readonly KodakImage[],
 ): Promise<FaultKeys> {
+  // The processor's own default unless the bench is told another (to compare).
+  const sessionTimeoutMs = Number(
+    config.kafkaSessionTimeoutMs ??
+      processorEnvSchema.shape.KAFKA_SESSION_TIMEOUT_MS.parse(undefined),
+  );
   const processorEnv = {
     PROCESSOR_CONCURRENCY: '2',
     ...(config.kafkaSessionTimeoutMs === undefined
@@ -64,9 +89,25 @@ export async function faultsSection(
   })
     .png()
     .toBuffer();
+  // Large photos for the saturation run: Kodak images at 3x (2304 x 1536), a few seconds each.
+  const large = await Promise.all(
+    kodak.slice(0, 4).map(async (k) => {
+      const { width = 768 } = await sharp(k.bytes).metadata();
+      return sharp(k.bytes)
+        .resize({ width: width * 3 })
+        .png({ compressionLevel: 1 })
+        .toBuffer();
+    }),
+  );
   const world = await startWorld(config, 'faults', (req) => {
     const [path, query] = (req.url ?? '').split('?');
-    const bytes = path === '/small.png' ? small : kodak.find((k) => `/${k.name}` === path)?.bytes;
+    const largeIndex = /^\/large-(\d+)\.png$/.exec(path ?? '')?.[1];
+    const bytes =
+      path === '/small.png'
+        ? small
+        : largeIndex !== undefined
+          ? large[Number(largeIndex) % large.length]
+          : kodak.find((k) => `/${k.name}` === path)?.bytes;
     // A query makes a copy with bytes of its own, so every job renders (no rendition hit).
     return bytes === undefined || query === undefined ? bytes : pngCopy(bytes, query);
   });
@@ -120,6 +161,40 @@ export async function faultsSection(
     log('faults: stall, warming up two members of one group');
     await smallBatch(24);
     await sleep(2_000);
+    // Both members busy on the two cores with large images: a member whose heartbeats the
+    // saturated machine delays past the session timeout is evicted, and the group rebalances.
+    const joinsBefore = (await groupJoins(survivor)) + (await groupJoins(victim));
+    const saturatedSeconds = config.saturationSeconds;
+    log(
+      `faults: saturation, ${saturatedSeconds} s of large images (${SATURATION_BACKLOG} waiting) on two members, session ${sessionTimeoutMs} ms`,
+    );
+    const saturated: string[] = [];
+    const load0 = loadavg()[0] as number;
+    const until = performance.now() + saturatedSeconds * 1000;
+    let created = 0;
+    while (performance.now() < until) {
+      const row = await world.db
+        .selectFrom('product_images')
+        .select((eb) => [eb.fn.countAll().as('n')])
+        .where('product_id', 'in', saturated.length === 0 ? [randomUUID()] : saturated)
+        .where('status', 'in', ['ready', 'failed'])
+        .executeTakeFirstOrThrow();
+      for (let waiting = created - Number(row.n); waiting < SATURATION_BACKLOG; waiting += 1) {
+        saturated.push(
+          (await create([`${world.imageBase}/large-${created}.png?${randomUUID()}`])).id,
+        );
+        created += 1;
+      }
+      await sleep(500);
+    }
+    await waitAllDone(saturated, saturated.length);
+    const saturatedLoadAvg = ((loadavg()[0] as number) + load0) / 2;
+    const saturatedRebalances =
+      (await groupJoins(survivor)) + (await groupJoins(victim)) - joinsBefore;
+    log(
+      `faults: saturation done, ${saturated.length} large images, ${saturatedRebalances} group joins (rebalances) meanwhile (${joinsBefore} before it), load average ${saturatedLoadAvg.toFixed(1)}`,
+    );
+    await sleep(2_000);
     const baselineMs = await smallBatch(24);
     log(`faults: 24 jobs with both members alive: ${Math.round(baselineMs)} ms`);
     victim.kill('SIGKILL');
@@ -165,7 +240,14 @@ export async function faultsSection(
     await world.stop();
     const s3Outage60s = await s3Outage(config, kodak, processorEnv);
     return {
-      processor: { killStallMs: Math.round(killStallMs) },
+      processor: {
+        killStallMs: Math.round(killStallMs),
+        sessionTimeoutMs,
+        saturatedRebalances,
+        saturatedJobs: saturated.length,
+        saturatedSeconds,
+        saturatedLoadAvg: Math.round(saturatedLoadAvg * 10) / 10,
+      },
       rss: { processorAfter2000Mb },
       faults: { s3Outage60s },
     };

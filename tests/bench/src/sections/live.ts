@@ -1,7 +1,12 @@
-// Live status: commit of a ready image -> event at a products.onChange subscriber, and how many
-// idle subscriptions one API process holds within 100 MB more RSS.
+// Live status: how many idle products.onChange subscriptions one API process holds within 150 MB
+// more RSS (and what the cap, 10,000 by default, costs), then, with all of them open, the commit of a change -> its event at the subscribers
+// while products change at a steady rate; and the processor's commit of a ready image -> its event
+// at a fresh subscriber, one image at a time.
 import { randomUUID } from 'node:crypto';
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { cacheKeys, invalidateCachedProduct } from '@zocket/contracts';
+import { completeImageJob, createDb } from '@zocket/db';
+import { createCacheRedis, createLogger } from '@zocket/service-kit';
 import { EventSource } from 'eventsource';
 import sharp from 'sharp';
 import type { BenchConfig } from '../config.js';
@@ -9,14 +14,33 @@ import { log, quantile, round, sleep } from '../log.js';
 import { callApi, rssMb, startWorld } from '../world.js';
 
 const SUBSCRIBER_BATCH = 500;
-const RSS_BUDGET_MB = 100;
+const RSS_BUDGET_MB = 150;
+/** Changes in flight at once during the load (each is one UPDATE and one Redis script). */
+const MAX_CHANGES_IN_FLIGHT = 32;
 
 export interface LiveKeys {
+  /** Commit -> event at the subscribers, with `subscribers` open and products changing. */
   notifyP50Ms: number;
   notifyP95Ms: number;
   notifySamples: number;
+  notifyAtSubscribers: number;
+  notifyProducts: number;
+  notifyChangesPerSec: number;
+  /** Changes the load made (its rate fell short when the machine could not keep up). */
+  notifyChanges: number;
+  /** The processor's commit of a ready image -> its event at a fresh subscriber, one at a time. */
+  processorNotifyP50Ms: number;
+  processorNotifyP95Ms: number;
+  processorNotifySamples: number;
+  /** Subscriptions open within +150 MB of the API's RSS. */
   subscribers: number;
   subscribersRssDeltaMb: number;
+  /** Subscriptions opened in all (up to BENCH_LIVE_MAX_SUBSCRIBERS), and the RSS they added. */
+  subscribersOpened: number;
+  openedRssDeltaMb: number;
+  /** RSS added per subscription with all of them open; beyond the first step (the marginal cost). */
+  bytesPerSubscriber: number;
+  marginalBytesPerSubscriber: number;
   subscribersStoppedBy: string;
   subscribersGaugeAtEnd: number;
 }
@@ -52,8 +76,16 @@ function readyLatency(apiUrl: string, productId: string): Promise<number> {
   });
 }
 
+/** Where an open subscription's ready events go while the load runs. */
+interface Listener {
+  recording: boolean;
+  latencies: number[];
+}
+
+const PROCESSED_AT = /"status":"ready".*?"processedAt":"([^"]+)"/g;
+
 /** Opens one subscription and resolves once it is connected; it stays open. */
-function openSubscription(url: string, open: ClientRequest[]): Promise<void> {
+function openSubscription(url: string, open: ClientRequest[], listener: Listener): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, headers: { accept: 'text/event-stream' } });
     req.on('response', (res: IncomingMessage) => {
@@ -62,16 +94,23 @@ function openSubscription(url: string, open: ClientRequest[]): Promise<void> {
         return;
       }
       res.setEncoding('utf8');
+      let connected = false;
       let buffer = '';
-      const onData = (chunk: string) => {
-        buffer += chunk;
-        if (buffer.includes('event: connected')) {
-          res.off('data', onData);
-          res.on('data', () => {}); // pings from now on
+      res.on('data', (chunk: string) => {
+        const received = Date.now();
+        if (!connected) {
+          buffer += chunk;
+          if (!buffer.includes('event: connected')) return;
+          connected = true;
+          buffer = '';
           resolve();
+          return;
         }
-      };
-      res.on('data', onData);
+        if (!listener.recording || !chunk.includes('"status":"ready"')) return;
+        for (const m of chunk.matchAll(PROCESSED_AT)) {
+          listener.latencies.push(received - Date.parse(m[1] as string));
+        }
+      });
     });
     req.on('error', reject);
     req.end();
@@ -79,8 +118,15 @@ function openSubscription(url: string, open: ClientRequest[]): Promise<void> {
   });
 }
 
+/** The V8 heap in use in an API process, from its metrics. */
+async function heapUsedMb(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+}
+
 export async function liveSection(config: BenchConfig): Promise<{ live: LiveKeys }> {
-  const { liveSamples, liveMaxSubscribers } = config;
+  const { liveSamples, liveMaxSubscribers, liveProducts, liveChangesPerSec, liveLoadSeconds } =
+    config;
   // Small distinct images: the figure is about notification, not rendering.
   const world = await startWorld(config, 'benchlive', async (req) => {
     const n = Number(/\/(\d+)\.png$/.exec(req.url ?? '')?.[1] ?? Number.NaN);
@@ -92,6 +138,8 @@ export async function liveSection(config: BenchConfig): Promise<{ live: LiveKeys
       .toBuffer();
   });
   const open: ClientRequest[] = [];
+  const loadDb = createDb({ url: world.databaseUrl, max: 8 });
+  const redis = createCacheRedis(config.services.redisUrl, createLogger('bench', 'warn'));
   try {
     const [api, idleApi] = await Promise.all([
       world.startApi('api', { OUTBOX_POLL_INTERVAL_MS: '200' }),
@@ -101,6 +149,7 @@ export async function liveSection(config: BenchConfig): Promise<{ live: LiveKeys
       }),
       world.startProcessor('image processor'),
     ]);
+    if (redis.status === 'wait') await redis.connect();
     const token = await world.token('bench-live');
     const create = (imageUrls: string[]) =>
       callApi<{ id: string }>(api.url, 'POST', '/products', token, {
@@ -109,30 +158,63 @@ export async function liveSection(config: BenchConfig): Promise<{ live: LiveKeys
         imageUrls,
       });
 
-    log(`live: notify latency, ${liveSamples} products, one image each, one at a time`);
-    const latencies: number[] = [];
+    log(`live: processor notify latency, ${liveSamples} products, one image each, one at a time`);
+    const processorLatencies: number[] = [];
     for (let i = 0; i < liveSamples; i += 1) {
       const product = await create([`${world.imageBase}/${i}.png`]);
-      latencies.push(await readyLatency(api.url, product.id));
+      processorLatencies.push(await readyLatency(api.url, product.id));
       await sleep(100);
     }
 
+    // One image each, at a URL that answers 404: the processor fails it once, then the load
+    // below marks it ready again and again, as the processor does when a job completes.
+    log(`live: ${liveProducts} products for the subscriptions`);
     const products: string[] = [];
-    for (let i = 0; i < 200; i += 1) products.push((await create([])).id);
+    for (let i = 0; i < liveProducts; i += 25) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(25, liveProducts - i) }, () =>
+          create([`${world.imageBase}/gone.png`]),
+        ),
+      );
+      products.push(...batch.map((p) => p.id));
+    }
+    const images = await loadDb
+      .selectFrom('product_images')
+      .select(['id', 'job_id', 'product_id'])
+      .where('product_id', 'in', products)
+      .execute();
+    for (let i = 0; i < 600; i += 1) {
+      const row = await loadDb
+        .selectFrom('product_images')
+        .select((eb) => [eb.fn.countAll().as('n')])
+        .where('product_id', 'in', products)
+        .where('status', 'in', ['pending', 'processing'])
+        .executeTakeFirstOrThrow();
+      if (Number(row.n) === 0) break;
+      await sleep(200);
+    }
     await sleep(2_000);
+
     const pid = idleApi.child.pid as number;
     const baselineMb = rssMb(pid);
     log(
       `live: idle subscriptions, baseline RSS ${round(baselineMb)} MB, steps of ${SUBSCRIBER_BATCH}`,
     );
+    const listener: Listener = { recording: false, latencies: [] };
+    // Opened up to the cap whatever the RSS; `held` is how many fit within the budget.
+    let opened = 0;
+    let openedDeltaMb = 0;
+    let firstStep: { opened: number; deltaMb: number } | undefined;
     let held = 0;
     let heldDeltaMb = 0;
     let stoppedBy = 'cap';
-    while (held < liveMaxSubscribers) {
-      const batch = Array.from({ length: SUBSCRIBER_BATCH }, (_, i) =>
+    while (opened < liveMaxSubscribers) {
+      const step = Math.min(SUBSCRIBER_BATCH, liveMaxSubscribers - opened);
+      const batch = Array.from({ length: step }, (_, i) =>
         openSubscription(
-          subscribeUrl(idleApi.url, products[(held + i) % products.length] as string),
+          subscribeUrl(idleApi.url, products[(opened + i) % products.length] as string),
           open,
+          listener,
         ),
       );
       try {
@@ -143,14 +225,72 @@ export async function liveSection(config: BenchConfig): Promise<{ live: LiveKeys
       }
       await sleep(1_500); // let the snapshot reads settle
       const delta = rssMb(pid) - baselineMb;
-      log(`live:   ${held + SUBSCRIBER_BATCH} open: +${round(delta)} MB`);
-      if (delta > RSS_BUDGET_MB) {
+      const heap = await heapUsedMb(idleApi.url);
+      opened += step;
+      openedDeltaMb = delta;
+      firstStep ??= { opened, deltaMb: delta };
+      log(`live:   ${opened} open: +${round(delta)} MB RSS (V8 heap used ${round(heap)} MB)`);
+      if (delta <= RSS_BUDGET_MB && stoppedBy === 'cap') {
+        held = opened;
+        heldDeltaMb = delta;
+      } else {
         stoppedBy = 'rss budget';
-        break;
       }
-      held += SUBSCRIBER_BATCH;
-      heldDeltaMb = delta;
     }
+
+    // With every subscription open: products change at a steady rate, as processors would
+    // record results (a guarded UPDATE, then the cache invalidation that rings the doorbell).
+    log(
+      `live: notify latency with ${opened} open, ${liveChangesPerSec} changes/s over ${products.length} products for ${liveLoadSeconds} s`,
+    );
+    const keys = cacheKeys(world.runId);
+    const result = {
+      variants: [],
+      placeholder: 'p',
+      width: 64,
+      height: 48,
+      bytes: 100,
+      contentHash: 'b'.repeat(64),
+      profileVersion: world.profileVersion,
+    };
+    listener.recording = true;
+    let changes = 0;
+    let inFlight = 0;
+    const t0 = performance.now();
+    const total = liveChangesPerSec * liveLoadSeconds;
+    const pending = new Set<Promise<void>>();
+    while (changes < total) {
+      const due = t0 + (changes * 1000) / liveChangesPerSec;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (inFlight >= MAX_CHANGES_IN_FLIGHT) {
+        await Promise.race(pending);
+        continue;
+      }
+      const image = images[changes % images.length];
+      if (image === undefined) break;
+      changes += 1;
+      inFlight += 1;
+      const change = (async () => {
+        await completeImageJob(loadDb, { imageId: image.id, jobId: image.job_id }, result);
+        await invalidateCachedProduct(redis, keys, image.product_id);
+      })()
+        .catch((error: unknown) => log(`live: a change failed: ${(error as Error).message}`))
+        .finally(() => {
+          inFlight -= 1;
+          pending.delete(change);
+        });
+      pending.add(change);
+    }
+    await Promise.all(pending);
+    const loadSeconds = (performance.now() - t0) / 1000;
+    await sleep(2_000); // the last events
+    listener.recording = false;
+    const latencies = listener.latencies;
+    log(
+      `live: ${changes} changes in ${round(loadSeconds)} s, ${latencies.length} events received, p50 ${round(quantile(latencies, 0.5))} ms, p95 ${round(quantile(latencies, 0.95))} ms`,
+    );
+
     const metrics = await (await fetch(`${idleApi.url}/metrics`)).text();
     const gauge = Number(/^zocket_live_subscriptions (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
     return {
@@ -158,14 +298,32 @@ export async function liveSection(config: BenchConfig): Promise<{ live: LiveKeys
         notifyP50Ms: round(quantile(latencies, 0.5)),
         notifyP95Ms: round(quantile(latencies, 0.95)),
         notifySamples: latencies.length,
+        notifyAtSubscribers: opened,
+        notifyProducts: products.length,
+        notifyChangesPerSec: round(changes / loadSeconds),
+        notifyChanges: changes,
+        processorNotifyP50Ms: round(quantile(processorLatencies, 0.5)),
+        processorNotifyP95Ms: round(quantile(processorLatencies, 0.95)),
+        processorNotifySamples: processorLatencies.length,
         subscribers: held,
         subscribersRssDeltaMb: round(heldDeltaMb),
+        subscribersOpened: opened,
+        openedRssDeltaMb: round(openedDeltaMb),
+        bytesPerSubscriber: opened === 0 ? 0 : Math.round((openedDeltaMb * 2 ** 20) / opened),
+        marginalBytesPerSubscriber:
+          firstStep === undefined || opened === firstStep.opened
+            ? 0
+            : Math.round(
+                ((openedDeltaMb - firstStep.deltaMb) * 2 ** 20) / (opened - firstStep.opened),
+              ),
         subscribersStoppedBy: stoppedBy,
         subscribersGaugeAtEnd: gauge,
       },
     };
   } finally {
     for (const req of open) req.destroy();
+    redis.disconnect();
+    await loadDb.destroy();
     await world.stop();
   }
 }

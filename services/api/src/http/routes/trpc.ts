@@ -1,18 +1,26 @@
+import type { ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { getErrorShape, type TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiContext } from '../../api-context.js';
+import { isDirectInput, openProductStream } from '../../live/product-stream.js';
 import { appRouter } from '../../trpc/app.router.js';
-import type { HttpEnv } from '../middleware.js';
+import { capturedHeaders } from '../cached-read.js';
+import { createSecureHeaders, type HttpEnv } from '../middleware.js';
 import { clientOf, createRequestContext, logProcedureError } from '../request-context.js';
 import { decodeUtf8Body, isJsonContentType, NOT_UTF8 } from '../utf8-body.js';
+
+const ON_CHANGE_PATH = '/trpc/products.onChange';
+/** @hono/node-server leaves a response with this header alone: the handler wrote it already. */
+const ALREADY_SENT = 'x-hono-already-sent';
 
 /** The tRPC router at `/trpc` (batching on, bounded). */
 export function trpcRoutes(ctx: ApiContext) {
   const routes = new Hono<HttpEnv>();
   const maxBatchSize = ctx.config.http.trpcMaxBatchSize;
+  const security = capturedHeaders(createSecureHeaders());
   routes.all('/trpc/*', async (c) => {
     const requestCtx = () =>
       createRequestContext(ctx, c.req.header('authorization'), c.get('requestId'), clientOf(c.env));
@@ -45,6 +53,37 @@ export function trpcRoutes(ctx: ApiContext) {
           400,
         );
       }
+    }
+    // products.onChange is written straight to the socket (live/product-stream.ts); in-process
+    // requests (`app.request`), batches and inputs tRPC must refuse take tRPC's own handler.
+    const outgoing = c.env?.outgoing;
+    const rawInput = c.req.query('input');
+    if (
+      c.req.method === 'GET' &&
+      c.req.path === ON_CHANGE_PATH &&
+      outgoing !== undefined &&
+      c.req.query('batch') === undefined &&
+      c.req.query('connectionParams') === undefined &&
+      isDirectInput(rawInput)
+    ) {
+      const headers: [string, string][] = Object.entries(await security);
+      for (const [name, value] of c.res.headers) headers.push([name, value]);
+      await openProductStream(
+        ctx,
+        {
+          rawInput,
+          lastEventId:
+            c.req.header('last-event-id') ??
+            c.req.query('lastEventId') ??
+            c.req.query('Last-Event-Id'),
+          requestCtx: requestCtx(),
+          headers,
+          // CORS names Origin in Vary after the handler, as it does on tRPC's answer.
+          varyOrigin: c.req.header('origin') !== undefined,
+        },
+        outgoing as ServerResponse,
+      );
+      return new Response(null, { headers: { [ALREADY_SENT]: 'true' } });
     }
     let req = c.req.raw;
     if (c.req.method === 'POST' && isJsonContentType(c.req.header('content-type'))) {
