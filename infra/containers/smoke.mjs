@@ -157,7 +157,7 @@ function kodakImage() {
   return file === undefined ? undefined : { name: file, bytes: readFileSync(join(dir, file)) };
 }
 
-/** A 256x192 24-bit BMP-free PNG made here (gradient), for machines without the Kodak set. */
+/** A 640x480 PNG (a circle on a flat background) made by the processor image's sharp, for machines without the Kodak set. */
 async function generatedImage() {
   const { stdout } = await podmanAsync(
     'run',
