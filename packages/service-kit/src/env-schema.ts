@@ -58,3 +58,30 @@ export function s3Settings(e: SharedEnv) {
     forcePathStyle: e.S3_FORCE_PATH_STYLE,
   };
 }
+
+/**
+ * Runs `load` (a service's `loadConfig`); on a configuration error prints one line naming the bad
+ * variables on stderr and exits 1, so a container's log says what to set instead of a stack trace.
+ */
+export function loadConfigOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!message.startsWith('invalid configuration')) throw error;
+    process.stderr.write(`${service}: ${oneLine(message)}\n`);
+    process.exit(1);
+  }
+}
+
+/** "invalid configuration:\n✖ A\n  → at X" -> "invalid configuration: A (at X)". */
+export function oneLine(message: string): string {
+  const [head = '', ...rest] = message.split('\n');
+  const parts: string[] = [];
+  for (const raw of rest) {
+    const line = raw.trim();
+    if (line.startsWith('→')) parts[parts.length - 1] += ` (${line.slice(1).trim()})`;
+    else if (line !== '') parts.push(line.replace(/^✖\s*/, ''));
+  }
+  return parts.length === 0 ? head : `${head.replace(/:$/, '')}: ${parts.join('; ')}`;
+}

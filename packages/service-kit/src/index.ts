@@ -9,7 +9,16 @@ export {
   stripBrackets,
 } from './address-allowlist.js';
 export { CACHE_CLIENT_OPTIONS, createCacheRedis } from './cache-redis.js';
-export { envBool, envCsv, envInt, parseEnv, s3Settings, sharedEnvShape } from './env-schema.js';
+export {
+  envBool,
+  envCsv,
+  envInt,
+  loadConfigOrExit,
+  oneLine,
+  parseEnv,
+  s3Settings,
+  sharedEnvShape,
+} from './env-schema.js';
 export { checkDependency, HEALTH_CHECK_TIMEOUT_MS } from './health-check.js';
 export { createKafka, PRODUCER_OPTIONS } from './kafka.js';
 export { KafkaProbe } from './kafka-probe.js';

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../src/repo.js';
@@ -90,7 +92,42 @@ function dependsOn(s: ComposeService): Record<string, string> {
 /** The names infra/local/up prints as `export NAME=...` on stdout. */
 const upExports = [...upScript.matchAll(/^export ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] as string);
 
+/**
+ * The Compose Specification's JSON schema (compose-spec/compose-spec, schema/compose-spec.json),
+ * as the dclint package ships it: no npm package of the spec itself is current. Compiled with
+ * Ajv's draft-07 (the draft it declares, under an https id Ajv does not list).
+ */
+function composeValidator() {
+  const dclint = dirname(createRequire(import.meta.url).resolve('dclint/package.json'));
+  const { $schema, ...schema } = JSON.parse(
+    readFileSync(join(dclint, 'schemas', 'compose.schema.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  expect($schema).toMatch(/draft-07/);
+  // Its formats ("duration", ...) are annotations here: Compose parses those values itself.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  const validate = ajv.compile(schema);
+  return (document: unknown) => {
+    const valid = validate(document);
+    return { valid, errors: ajv.errorsText(validate.errors, { separator: '\n' }) };
+  };
+}
+
 describe('docker-compose.yml', () => {
+  it('is valid against the Compose Specification schema', () => {
+    const { valid, errors } = composeValidator()(compose);
+    expect(valid, errors).toBe(true);
+  });
+
+  it('fails the schema on a misspelt key (the check has teeth)', () => {
+    const broken = structuredClone(compose) as unknown as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    broken.services.api = { ...broken.services.api, healthchek: { test: ['CMD', 'true'] } };
+    const { valid, errors } = composeValidator()(broken);
+    expect(valid).toBe(false);
+    expect(errors).toContain('additional properties');
+  });
+
   it('has every service of the system', () => {
     expect(Object.keys(services).sort()).toEqual(
       expect.arrayContaining([...LONG_RUNNING, ...ONE_SHOT]),

@@ -1,10 +1,10 @@
 import cluster from 'node:cluster';
-import { createLogger, runUntilSignal } from '@zocket/service-kit';
+import { createLogger, loadConfigOrExit, runUntilSignal } from '@zocket/service-kit';
 import { createApi } from './api.js';
 import { runClusterPrimary } from './cluster-primary.js';
 import { loadConfig } from './config.js';
 
-const config = loadConfig(process.env);
+const config = loadConfigOrExit('zocket-api', () => loadConfig(process.env));
 const logger = createLogger('zocket-api', config.log.level);
 
 if (cluster.isPrimary && config.http.workers > 1) {

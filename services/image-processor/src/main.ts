@@ -1,8 +1,8 @@
-import { createLogger, runUntilSignal } from '@zocket/service-kit';
+import { createLogger, loadConfigOrExit, runUntilSignal } from '@zocket/service-kit';
 import { loadConfig } from './config.js';
 import { createProcessor } from './service.js';
 
-const config = loadConfig(process.env);
+const config = loadConfigOrExit('zocket-image-processor', () => loadConfig(process.env));
 const logger = createLogger('zocket-image-processor', config.log.level);
 
 const processor = createProcessor(config, logger, (error) => {
