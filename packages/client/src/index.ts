@@ -1,4 +1,10 @@
-export type { ImageChange, Product, ProductImage, ProductPage } from '@zocket/contracts';
+export type {
+  ImageChange,
+  ImageVariant,
+  Product,
+  ProductImage,
+  ProductPage,
+} from '@zocket/contracts';
 export {
   createZocketClient,
   type TokenSource,
