@@ -78,6 +78,8 @@ function compressedFiles() {
           ? brotli(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } })
           : gzipAsync(body, { level: 9 });
       cache.set(key, entry);
+      // A failed compression is tried again on the next request rather than remembered.
+      entry.catch(() => cache.delete(key));
     }
     return entry;
   };
