@@ -3,7 +3,8 @@
 //   1. refuses politely when another `npm run dev` of this checkout is running (or the ports answer);
 //   2. when no service variable is set, starts infra/local (idempotent) and takes its variables;
 //   3. builds (turbo), applies the migrations, starts the API and one image processor (and the
-//      console, when apps/console exists: the API serves its build at /console);
+//      console and the storefront, when apps/ has them: the API serves their builds at /console
+//      and /shop);
 //   4. prints where everything is and a development token; pretty logs on a terminal, JSON otherwise.
 // Ctrl-C stops what it started; infra/local keeps running (infra/local/down stops it).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -77,15 +78,24 @@ if (startedInfra) {
 }
 
 // ---- 3. build, migrate, start -------------------------------------------------------------------
-// The console (apps/console, when present) is a static build the API serves at /console/.
-const consoleDir = join(root, 'apps', 'console');
+// The console and the storefront (apps/console, apps/storefront, when present) are static builds
+// the API serves at /console/ and /shop/.
 const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces ?? [];
-const hasConsole =
-  existsSync(join(consoleDir, 'package.json')) &&
-  workspaces.some((w) => w === 'apps/*' || w === 'apps/console');
+/** The workspace name of apps/<dir> when it exists and is a workspace, else undefined. */
+const appWorkspace = (dir) => {
+  const manifest = join(root, 'apps', dir, 'package.json');
+  if (!existsSync(manifest) || !workspaces.some((w) => w === 'apps/*' || w === `apps/${dir}`)) {
+    return undefined;
+  }
+  return JSON.parse(readFileSync(manifest, 'utf8')).name;
+};
+const consoleWorkspace = appWorkspace('console');
+const storefrontWorkspace = appWorkspace('storefront');
+const hasConsole = consoleWorkspace !== undefined;
+const hasStorefront = storefrontWorkspace !== undefined;
 const filters = ['@zocket/api', '@zocket/image-processor'];
-if (hasConsole)
-  filters.push(JSON.parse(readFileSync(join(consoleDir, 'package.json'), 'utf8')).name);
+if (hasConsole) filters.push(consoleWorkspace);
+if (hasStorefront) filters.push(storefrontWorkspace);
 say(`building ${filters.join(', ')}`);
 run('npx', [
   'turbo',
@@ -172,6 +182,7 @@ async function printSummary() {
     { cwd: root, env, encoding: 'utf8' },
   );
   const consoleServed = hasConsole && (await answers(`${apiUrl}/console/`));
+  const storefrontServed = hasStorefront && (await answers(`${apiUrl}/shop/`));
   const lines = [
     '',
     'Zocket is running',
@@ -179,6 +190,7 @@ async function printSummary() {
     `  OpenAPI        ${apiUrl}/openapi.json`,
     `  readiness      ${apiUrl}/readyz   all dependencies: ${apiUrl}/readyz/all`,
     ...(consoleServed ? [`  console        ${apiUrl}/console/`] : []),
+    ...(storefrontServed ? [`  storefront     ${apiUrl}/shop/   (public, no sign-in)`] : []),
     `  API metrics    ${apiUrl}/metrics`,
     `  processor      ${metricsUrl}/metrics   ${metricsUrl}/readyz`,
     `  tracing        ${tracingLine()}`,

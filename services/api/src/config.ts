@@ -52,10 +52,15 @@ export const envSchema = z.object({
   BULK_COMMANDS_ENABLED: envBool.default(true),
   BULK_COMMANDS_GROUP_ID: z.string().default('zocket-api-bulk-commands'),
   CONSOLE_DIR: z.string().min(1).optional(),
+  STOREFRONT_DIR: z.string().min(1).optional(),
 });
 
 /** The console's build (`apps/console/dist`), found from this file in `services/api/{src,dist}`. */
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../apps/console/dist', import.meta.url));
+/** The storefront's build (`apps/storefront/dist`), found the same way. */
+const DEFAULT_STOREFRONT_DIR = fileURLToPath(
+  new URL('../../../apps/storefront/dist', import.meta.url),
+);
 
 /** The default HS256 secret is for local development only; production sets a secret or JWKS. */
 export const DEV_JWT_SECRET = 'zocket-local-development-secret-change-me';
@@ -122,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
       devTokens: env.NODE_ENV !== 'production' && e.AUTH_JWKS_URL === undefined,
     },
     console: { dir: e.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR },
+    storefront: { dir: e.STOREFRONT_DIR ?? DEFAULT_STOREFRONT_DIR },
     images: { urlAllowlist: e.FETCH_ALLOWLIST },
     uploads: {
       maxFileBytes: e.UPLOAD_MAX_FILE_BYTES,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { pngImage } from '@zocket/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,19 +21,26 @@ const INDEX =
 describe('the console, POST /dev/token and uploaded originals', () => {
   let world: ApiWorld;
   let dir: string;
+  let shopDir: string;
+  const SCRIPT = `console.log(${JSON.stringify('x'.repeat(2000))});`;
 
   beforeAll(async () => {
+    shopDir = mkdtempSync(join(tmpdir(), 'zocket-shop-'));
+    await mkdir(join(shopDir, 'assets'));
+    writeFileSync(join(shopDir, 'index.html'), '<!doctype html><title>Zocket shop</title>');
+    writeFileSync(join(shopDir, 'assets', 'shop-9f8e7d.js'), SCRIPT);
     dir = mkdtempSync(join(tmpdir(), 'zocket-console-'));
     await mkdir(join(dir, 'assets'));
     writeFileSync(join(dir, 'index.html'), INDEX);
     writeFileSync(join(dir, 'assets', 'app-1a2b3c.js'), 'console.log(1);');
     writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-    world = await createApiWorld({ env: { CONSOLE_DIR: dir } });
+    world = await createApiWorld({ env: { CONSOLE_DIR: dir, STOREFRONT_DIR: shopDir } });
   });
 
   afterAll(async () => {
     await world?.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(shopDir, { recursive: true, force: true });
   });
 
   it('serves index.html at /console/, revalidated on every load, with a content security policy', async () => {
@@ -72,6 +80,35 @@ describe('the console, POST /dev/token and uploaded originals', () => {
       const body = (await response.json()) as Json;
       expect(body.error.code).toBe('NOT_FOUND');
     }
+  });
+
+  it('serves the storefront at /shop/ the same way, its pages answered with its index.html', async () => {
+    const page = await world.request('/shop/p/7c0e2a5e-0000-4000-8000-000000000000');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Zocket shop');
+    expect((await world.request('/shop')).headers.get('location')).toBe('/shop/');
+    const asset = await world.request('/shop/assets/shop-9f8e7d.js');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    await world.request('/shop/some/page');
+    expect(await (await world.request('/metrics')).text()).toMatch(/route="\/shop"/);
+  });
+
+  it('sends text compressed with brotli or gzip when the browser accepts it, and plain otherwise', async () => {
+    const path = '/shop/assets/shop-9f8e7d.js';
+    const br = await world.request(path, {
+      headers: { 'accept-encoding': 'gzip, deflate, br, zstd' },
+    });
+    expect(br.headers.get('content-encoding')).toBe('br');
+    expect(br.headers.get('vary')).toBe('Accept-Encoding');
+    const brBytes = Buffer.from(await br.arrayBuffer());
+    expect(brBytes.length).toBeLessThan(SCRIPT.length / 10);
+    expect(brotliDecompressSync(brBytes).toString()).toBe(SCRIPT);
+    const gz = await world.request(path, { headers: { 'accept-encoding': 'gzip, br;q=0' } });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(gunzipSync(Buffer.from(await gz.arrayBuffer())).toString()).toBe(SCRIPT);
+    const plain = await world.request(path);
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe(SCRIPT);
   });
 
   it('labels every console path as one metrics route', async () => {

@@ -161,3 +161,36 @@ function positiveInt(value: string | undefined, name: string): number | undefine
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
   return n;
 }
+
+/** What `npm run bench:web` reads from its environment. */
+export interface WebBenchConfig {
+  services: TestServices;
+  path: string | undefined;
+  /** Real photos to seed the catalogue with: `$IMAGE_FIXTURES/photos`. */
+  photosDir: string;
+  /** Products seeded, one photo each (`BENCH_WEB_PRODUCTS`, at least 24: one grid page). */
+  products: number;
+  /** Lighthouse runs per page; the median is reported (`BENCH_WEB_RUNS`). */
+  runs: number;
+  /** Where the JSON goes (`BENCH_WEB_OUT`, default `<repo>/bench-web-results.json`). */
+  outFile: string;
+  /** The processor's `VARIANT_WIDTHS` for this run (`BENCH_WEB_VARIANT_WIDTHS`); its default when unset. */
+  variantWidths: string | undefined;
+}
+
+export function loadWebBenchConfig(env: NodeJS.ProcessEnv = process.env): WebBenchConfig {
+  const { services, path } = loadBenchConfig(env, []);
+  const products = Number(env.BENCH_WEB_PRODUCTS ?? 24);
+  if (!Number.isInteger(products) || products < 24) {
+    throw new Error(`BENCH_WEB_PRODUCTS must be an integer of at least 24, not ${products}`);
+  }
+  return {
+    services,
+    path,
+    photosDir: join(imageFixturesDir(), 'photos'),
+    products,
+    runs: Number(env.BENCH_WEB_RUNS ?? 3),
+    outFile: env.BENCH_WEB_OUT ?? join(repoRoot(), 'bench-web-results.json'),
+    variantWidths: env.BENCH_WEB_VARIANT_WIDTHS || undefined,
+  };
+}

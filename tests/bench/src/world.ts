@@ -53,7 +53,7 @@ export function rssMb(pid: number): number {
 }
 
 export async function startWorld(
-  config: BenchConfig,
+  config: Pick<BenchConfig, 'services' | 'path'>,
   label: string,
   images: ImageSource,
 ): Promise<BenchWorld> {

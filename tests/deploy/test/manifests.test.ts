@@ -40,6 +40,7 @@ const TRACING_VARIABLES = new Set<string>(TELEMETRY_ENV_NAMES);
 const UNSET_ON_PURPOSE: Record<string, string> = {
   AUTH_JWKS_URL: 'optional URL (an empty value is invalid); config.yaml shows it commented',
   CONSOLE_DIR: 'the default finds the console the API image ships (apps/console/dist)',
+  STOREFRONT_DIR: 'the default finds the storefront the API image ships (apps/storefront/dist)',
   NODE_ENV: 'the API image sets NODE_ENV=production itself',
   QUALITY_TARGET: 'opt-in quality search; unset keeps the fixed profile (README, Image processing)',
   QUALITY_TARGET_WEBP: 'opt-in, per format: overrides QUALITY_TARGET for WebP',

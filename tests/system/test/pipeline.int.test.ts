@@ -23,7 +23,12 @@ import { SignJWT } from 'jose';
 import { Kafka } from 'kafkajs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createZocketClient, uploadImage, whenReady } from '../src/client-example.js';
+import {
+  createZocketClient,
+  uploadImage,
+  uploadImagesMultipart,
+  whenReady,
+} from '../src/client-example.js';
 import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
 
 const SECRET = 'system-test-secret-0123456789abcdef';
@@ -145,7 +150,7 @@ describe('the whole system, as separate processes', () => {
     await startProcessor('processor-1');
     await startProcessor('processor-2');
 
-    client = createZocketClient(apiUrl, await token(`seller-${randomUUID()}`));
+    client = createZocketClient({ url: apiUrl, token: await token(`seller-${randomUUID()}`) });
   });
 
   afterAll(async () => {
@@ -203,20 +208,15 @@ describe('the whole system, as separate processes', () => {
       name: 'Chair',
       price: { amountMinor: 12900, currency: 'EUR' },
     });
-    const form = new FormData();
-    form.set('id', other.id);
-    form.append(
-      'files',
-      new Blob([new Uint8Array(images.get('/img-2.jpg') ?? Buffer.alloc(0))]),
-      'a.jpg',
-    );
     const png = await sharp({
       create: { width: 320, height: 320, channels: 4, background: '#ff000080' },
     })
       .png()
       .toBuffer();
-    form.append('files', new Blob([new Uint8Array(png)]), 'b.png');
-    const uploaded = await client.products.uploadImages.mutate(form);
+    const uploaded = await uploadImagesMultipart(client, other.id, [
+      new File([new Uint8Array(images.get('/img-2.jpg') ?? Buffer.alloc(0))], 'a.jpg'),
+      new File([new Uint8Array(png)], 'b.png'),
+    ]);
     expect(uploaded.images.map((i) => i.source.kind)).toEqual(['upload', 'upload']);
     // And one straight to S3 through a presigned URL.
     const direct = await uploadImage(

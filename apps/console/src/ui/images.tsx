@@ -1,17 +1,6 @@
-import type { ImageVariant, ProductImage } from '@zocket/contracts';
+import { type ProductImage, placeholderDataUrl } from '@zocket/client';
+import { ProductPicture } from '@zocket/client/react';
 import { useMemo, useState } from 'react';
-import { thumbHashToDataURL } from 'thumbhash';
-
-/** The processor stores a thumbhash (base64); rendered here to a tiny data: PNG. */
-export function placeholderUrl(placeholder: string | null | undefined): string | undefined {
-  if (placeholder === null || placeholder === undefined || placeholder === '') return undefined;
-  try {
-    const bytes = Uint8Array.from(atob(placeholder), (c) => c.charCodeAt(0));
-    return thumbHashToDataURL(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * An image that shows its blurred placeholder until the real one has loaded, then fades in.
@@ -27,7 +16,7 @@ export function BlurImage(props: {
   testId?: string;
 }) {
   const [state, setState] = useState<'loading' | 'loaded' | 'broken'>('loading');
-  const blur = useMemo(() => placeholderUrl(props.placeholder), [props.placeholder]);
+  const blur = useMemo(() => placeholderDataUrl(props.placeholder), [props.placeholder]);
   const ratio =
     props.width !== null &&
     props.width !== undefined &&
@@ -59,32 +48,13 @@ export function BlurImage(props: {
   );
 }
 
-/** The narrowest variant, preferring WebP (cheap to decode): for list thumbnails. */
-export function smallestVariant(variants: readonly ImageVariant[]): ImageVariant | undefined {
-  let best: ImageVariant | undefined;
-  for (const v of variants) {
-    if (
-      best === undefined ||
-      v.width < best.width ||
-      (v.width === best.width && v.format === 'webp')
-    ) {
-      best = v;
-    }
-  }
-  return best;
-}
-
+/** A list thumbnail: the browser picks the variant for a 64 px wide box at its pixel density. */
 export function Thumb(props: { image: ProductImage | undefined; alt: string }) {
   const { image } = props;
   if (image === undefined) return <div className="thumb thumb-empty" aria-hidden="true" />;
   return (
-    <BlurImage
-      className="thumb"
-      src={smallestVariant(image.variants)?.url}
-      placeholder={image.placeholder}
-      alt={props.alt}
-      width={image.width}
-      height={image.height}
-    />
+    <div className="thumb">
+      <ProductPicture image={image} sizes="64px" aspect="4:3" alt={props.alt} />
+    </div>
   );
 }

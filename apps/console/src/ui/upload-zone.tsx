@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import type { UploadTicket } from '@zocket/contracts';
+import { uploadImage } from '@zocket/client';
 import { type DragEvent, useId, useRef, useState } from 'react';
 import { useApi } from '../api/api-context';
 import { describeProblem } from '../api/errors';
@@ -14,25 +14,6 @@ interface FileUpload {
   progress: number;
   status: 'preparing' | 'uploading' | 'completing' | 'done' | 'error';
   error?: string;
-}
-
-/** PUT to the presigned URL with XMLHttpRequest: fetch() cannot report upload progress. */
-function putWithProgress(ticket: UploadTicket, file: File, onProgress: (f: number) => void) {
-  return new Promise<void>((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open(ticket.method, ticket.url);
-    for (const [name, value] of Object.entries(ticket.headers)) xhr.setRequestHeader(name, value);
-    xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
-    xhr.onload = () =>
-      xhr.status >= 200 && xhr.status < 300
-        ? resolve()
-        : reject(new Error(`the object store answered HTTP ${xhr.status}`));
-    xhr.onerror = () => reject(new Error('the upload could not reach the object store'));
-    xhr.onabort = () => reject(new Error('the upload was aborted'));
-    xhr.send(file);
-  });
 }
 
 function uploadMessage(error: unknown): string {
@@ -57,15 +38,10 @@ export function UploadZone(props: { productId: string }) {
 
   const uploadOne = async (file: File, key: string) => {
     try {
-      const ticket = await api.products.createUpload.mutate({
-        productId: props.productId,
-        contentType: file.type === '' ? 'application/octet-stream' : file.type,
-        contentLength: file.size,
+      const product = await uploadImage(api, props.productId, file, {
+        onProgress: (progress) =>
+          update(key, { status: progress < 1 ? 'uploading' : 'completing', progress }),
       });
-      update(key, { status: 'uploading' });
-      await putWithProgress(ticket, file, (progress) => update(key, { progress }));
-      update(key, { status: 'completing', progress: 1 });
-      const product = await api.products.completeUpload.mutate({ uploadId: ticket.uploadId });
       queryClient.setQueryData(keys.product(product.id), product);
       update(key, { status: 'done' });
     } catch (error) {

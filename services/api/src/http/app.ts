@@ -6,7 +6,7 @@ import { errorResponse, handleError } from './errors.js';
 import { createSecureHeaders, type HttpEnv, routeLabel, useMiddleware } from './middleware.js';
 import { createRequestRecorder } from './request-record.js';
 import { restRoutes } from './rest.js';
-import { mountConsole } from './routes/console.js';
+import { mountConsole, mountStorefront } from './routes/console.js';
 import { mountDevToken } from './routes/dev-token.js';
 import { opsRoutes } from './routes/ops.js';
 import { trpcRoutes } from './routes/trpc.js';
@@ -14,7 +14,7 @@ import { uploadRoutes } from './routes/uploads.js';
 
 /**
  * The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI, the console
- * (/console) and, outside production, development tokens (/dev/token).
+ * (/console), the storefront (/shop) and, outside production, development tokens (/dev/token).
  * `isDraining` turns `/readyz` to 503 once shutdown has begun (see routes/readiness.ts).
  */
 export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () => false) {
@@ -45,6 +45,7 @@ export function createHttpApp(ctx: ApiContext, isDraining: () => boolean = () =>
   app.route('/', uploadRoutes(ctx));
   mountDevToken(app, ctx.config.auth);
   mountConsole(app, ctx.config.console.dir);
+  mountStorefront(app, ctx.config.storefront.dir);
   // Last: the REST twin takes every path the routes above did not.
   app.route('/', restRoutes(ctx));
 

@@ -25,6 +25,7 @@ const KNOWN_ROUTES = new Set([
   '/products/:id/images/:id/original',
   '/dev/token',
   '/console',
+  '/shop',
   '/products/:id/uploads',
   '/uploads/:id/complete',
   '/bulk/preview',
@@ -46,6 +47,7 @@ export function routeLabel(path: string): string {
   }
   // Every console path (pages, hashed assets) is one series.
   if (path === '/console' || path.startsWith('/console/')) return '/console';
+  if (path === '/shop' || path.startsWith('/shop/')) return '/shop';
   const route = path.replace(UUID_SEGMENT, '/:id');
   return KNOWN_ROUTES.has(route) ? route : '(unmatched)';
 }
