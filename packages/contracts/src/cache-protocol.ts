@@ -36,8 +36,8 @@ const RUN_ID = `local rid = string.match(redis.call('INFO', 'server'), 'run_id:(
 /**
  * A cached entry is the run id of the Redis instance that stored it (always 40 hex characters)
  * followed by the product's JSON, so that a reader who knows the run id of the instance it talks
- * to checks an entry with a plain `GET`, without a script (issue 14: a script per hit cost the API
- * and Redis a sixth more CPU than a `GET`).
+ * to checks an entry with a plain `GET`, without a script: a script per hit cost the API and Redis
+ * measurably more CPU than a `GET` (docs/performance.md).
  */
 const RUN_ID_LENGTH = 40;
 

@@ -34,7 +34,7 @@ export interface BatchSettings {
 
 export interface TracingSettings {
   exporters: TraceExporterName[];
-  /** Instrument kafkajs too (`ZOCKET_OTEL_KAFKAJS=1`): the processor, never the API (see README). */
+  /** Instrument kafkajs too (`ZOCKET_OTEL_KAFKAJS=1`): the processor, never the API (docs/tracing.md). */
   kafkajs: boolean;
   sampler: SamplerSettings;
   batch: BatchSettings;

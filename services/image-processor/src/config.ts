@@ -20,7 +20,7 @@ export const envSchema = z.object({
   // How long the group waits for a member that died (kill -9, lost host) before moving its
   // partitions: every job on them stalls that long. The broker's floor: a member heartbeats every
   // third of it, during jobs too, and a saturated machine did not delay that into an eviction
-  // (docs in the README's faults section).
+  // (docs/performance.md, Processor faults and memory).
   KAFKA_SESSION_TIMEOUT_MS: envInt(6_000).default(6_000),
   S3_PUBLIC_READ_ACL: envBool.default(true),
   PUBLIC_IMAGE_BASE_URL: z.url().default('http://127.0.0.1:9000/zocket'),

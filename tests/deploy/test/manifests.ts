@@ -116,11 +116,11 @@ export function topicPartitions(): Map<string, number> {
   return map;
 }
 
-/** Variable names of one README configuration table (the section under `### <heading>`). */
+/** Variable names of one configuration table of docs/configuration.md (under `### <heading>`). */
 export function readmeVariables(heading: string): string[] {
-  const readme = read('README.md');
+  const readme = read('docs/configuration.md');
   const start = readme.indexOf(`\n### ${heading}`);
-  if (start < 0) throw new Error(`README has no "### ${heading}" section`);
+  if (start < 0) throw new Error(`docs/configuration.md has no "### ${heading}" section`);
   const end = readme.indexOf('\n#', start + 1);
   const rows = readme
     .slice(start, end)

@@ -4,7 +4,7 @@ import type { BulkFilter, BulkJob } from '@zocket/contracts';
 import cliProgress from 'cli-progress';
 import type { AppRouter } from '../trpc/app.router.js';
 
-/** Exit codes of `npm run reprocess` (documented in the README). */
+/** Exit codes of `npm run reprocess` (documented in docs/operations.md). */
 export const EXIT = {
   completed: 0,
   apiError: 1,

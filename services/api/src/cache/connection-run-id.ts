@@ -10,8 +10,8 @@ export interface RunIdToken {
 
 /**
  * The run id of the Redis instance behind the cache client's current connection, learned with one
- * `INFO server` per connection instead of one inside every cached read (issue 9's guard against a
- * Redis restarted from a snapshot): a hit is a plain `GET` whose entry starts with this run id.
+ * `INFO server` per connection instead of one inside every cached read (the guard against a Redis
+ * restarted from a snapshot): a hit is a plain `GET` whose entry starts with this run id.
  *
  * A run id is only as good as the connection it was read on, so connections are counted: every
  * `close` of the client's socket starts a new one. A command sent with a token may still reach

@@ -9,7 +9,7 @@ interface Batch {
  * The cache entries asked for in one event-loop turn, read with one `MGET` (the DataLoader
  * pattern). Under load a turn brings many requests for cached products; one command for all of
  * them spares ioredis a command object, a promise and a pipeline slot per read, which were the
- * largest part of what a hit allocated (a sampling heap profile, issue 14).
+ * largest part of what a hit allocated in a sampling heap profile (docs/performance.md).
  *
  * The batch is sent when the turn's I/O callbacks are done (setImmediate), straight to the
  * connection rather than through auto-pipelining, which would hold it one more turn. A failed

@@ -14,7 +14,7 @@ import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './reques
  *
  * It sits in front of the Hono app, on node's request listener: on a hit, building the fetch
  * Request and Response wrappers, Hono's context and its middleware chain cost more CPU than the
- * rest of the read (profile of issue 14). It keeps what the middleware gives every answer: the
+ * rest of the read in a CPU profile (docs/performance.md). It keeps what the middleware gives every answer: the
  * request id, metrics and log line (request-record.ts), and the security headers, captured once
  * from the app's own middleware. Requests from a browser (Origin) go to the app for their CORS
  * headers; in-process requests (`app.request`) never come here and take the procedure path.
