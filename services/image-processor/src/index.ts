@@ -2,6 +2,7 @@ export { envSchema as processorEnvSchema, loadConfig, type ProcessorConfig } fro
 export {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,
+  PROFILE_V1,
   type ProcessedImage,
   processImage,
   rgbPixels,

@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   constants,
-  type IntervalHistogram,
   monitorEventLoopDelay,
   type PerformanceEntry,
   PerformanceObserver,
@@ -20,7 +19,9 @@ export interface ProbeReport {
 }
 
 const dir = process.env.BENCH_PROBE_DIR;
-let watching: { histogram: IntervalHistogram; observer: PerformanceObserver } | undefined;
+let watching:
+  | { histogram: ReturnType<typeof monitorEventLoopDelay>; observer: PerformanceObserver }
+  | undefined;
 let gc: ProbeReport['gc'];
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -39,7 +40,7 @@ function count(entries: readonly PerformanceEntry[]) {
     gc.count += 1;
     gc.totalMs += entry.duration;
     gc.maxMs = Math.max(gc.maxMs, entry.duration);
-    const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+    const kind = ((entry as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
       gc.majorCount += 1;
       gc.majorMaxMs = Math.max(gc.majorMaxMs, entry.duration);

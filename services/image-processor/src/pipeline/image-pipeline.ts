@@ -32,6 +32,7 @@ export interface VariantProfile {
 }
 
 /**
+ * Profile `v1`, kept so that catalogues rendered with it stay reproducible under its keys.
  * Measured on the 24 Kodak 768x512 PNGs, one libvips thread (sharp 0.35.5, libaom 3.15), per image:
  * - AVIF q50: effort 0 41 ms / 32.9 KiB / 32.8 dB PSNR; effort 2 ~200 ms / 31.9 KiB / 33.2 dB;
  *   effort 3 ~400 ms / 30.8 KiB / 33.4 dB; effort 4 ~1.5 s / 31.0 KiB / 33.6 dB. Effort 4 costs 7x
@@ -40,16 +41,38 @@ export interface VariantProfile {
  * - WebP q75: effort 2 18 ms / 53.0 KiB / 34.7 dB; effort 4 42 ms / 51.4 KiB / 35.0 dB;
  *   effort 6 100 ms / 48.6 KiB / 34.8 dB. Effort 4 (the libwebp default) is cheap beside AVIF;
  *   q75 is the usual photo setting (q80 costs +22% bytes for +1.3 dB).
- * These fixed qualities stay the default; QUALITY_TARGET turns on a per-image quality search
- * (quality/default-settings.ts), which must come with a new profile version.
  */
-export const DEFAULT_PROFILE: VariantProfile = {
+export const PROFILE_V1: VariantProfile = {
   version: 'v1',
   widths: [320, 640, 1280],
   maxWidth: 2048,
   formats: ['webp', 'avif'],
   webp: { quality: 75, effort: 4 },
   avif: { quality: 50, effort: 2 },
+};
+
+/**
+ * Profile `v2`, the default ("fast pass"): per format at least as good as imgproxy's defaults
+ * (WebP q79 effort 4, AVIF q63 effort 1 4:2:0) in minimum SSIMULACRA2, bytes and encode time on
+ * the Kodak set; `npm run bench:quality` measures it (quality.fast.*). These are imgproxy's own
+ * settings: every alternative measured (10-bit or lower-quality AVIF, WebP effort 3 or 5, sharp
+ * YUV) lost on one of the three (docs/images.md).
+ * QUALITY_TARGET turns on a per-image quality search (quality/default-settings.ts), which must come
+ * with a profile version of its own.
+ */
+export const DEFAULT_PROFILE: VariantProfile = {
+  version: 'v2',
+  widths: [320, 640, 1280],
+  maxWidth: 2048,
+  formats: ['webp', 'avif'],
+  webp: { quality: 79, effort: 4 },
+  avif: { quality: 63, effort: 1, chromaSubsampling: '4:2:0' },
+};
+
+/** The profiles whose versions name fixed settings; any other version starts from the default. */
+export const FIXED_PROFILES: Readonly<Record<string, VariantProfile>> = {
+  v1: PROFILE_V1,
+  v2: DEFAULT_PROFILE,
 };
 
 export interface DecodeLimits {
