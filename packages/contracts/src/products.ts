@@ -130,6 +130,8 @@ export const imageVariantSchema = z.object({
   quality: z.number().int().min(1).max(100).optional(),
   /** SSIMULACRA2 score (100 = identical, 70 = high quality) at this width; only when searched. */
   score: z.number().max(100).optional(),
+  /** A lossless WebP, kept because it was smaller than the lossy encode (few-colour images). */
+  lossless: z.boolean().optional(),
 });
 export type ImageVariant = z.infer<typeof imageVariantSchema>;
 

@@ -1,4 +1,5 @@
 export { envSchema as processorEnvSchema, loadConfig, type ProcessorConfig } from './config.js';
+export { FEW_COLOURS, hasFewColours } from './pipeline/few-colours.js';
 export {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,

@@ -15,6 +15,7 @@ import {
   VariantQualities,
 } from '../quality/variant-qualities.js';
 import { VariantScorer } from '../quality/variant-scorer.js';
+import { hasFewColours } from './few-colours.js';
 
 export type { SourceFormat };
 export type VariantFormat = ImageFormat;
@@ -29,6 +30,11 @@ export interface VariantProfile {
   /** Fixed settings, or with `target` a quality searched per image (see quality/). */
   webp: EncoderSettings;
   avif: EncoderSettings;
+  /**
+   * For images with few colours (scans, line art, logos, screenshots), also encode each WebP
+   * variant losslessly and keep whichever is smaller.
+   */
+  webpLosslessWhenSmaller?: boolean;
 }
 
 /**
@@ -67,6 +73,7 @@ export const DEFAULT_PROFILE: VariantProfile = {
   formats: ['webp', 'avif'],
   webp: { quality: 79, effort: 4 },
   avif: { quality: 63, effort: 1, chromaSubsampling: '4:2:0' },
+  webpLosslessWhenSmaller: true,
 };
 
 /** The profiles whose versions name fixed settings; any other version starts from the default. */
@@ -94,6 +101,8 @@ export interface VariantOutput {
   quality: number;
   /** SSIMULACRA2 of this variant against its source pixels, when the quality was searched. */
   score?: number;
+  /** A lossless WebP, stored because it was smaller than the lossy encode. */
+  lossless?: true;
 }
 
 export interface ProcessedImage {
@@ -246,6 +255,11 @@ export async function processImage(
   }
 
   const placeholder = await makePlaceholder(fromBase());
+  // The colour count stops early on a photo, so only few-colour images pay for a second encode.
+  const tryLossless =
+    profile.webpLosslessWhenSmaller === true &&
+    profile.formats.includes('webp') &&
+    hasFewColours(base.data, base.info.channels);
   const widths = variantWidths(widest, profile);
   const resized = (width: number) => fromBase().resize({ width, withoutEnlargement: true });
   const scorer = new VariantScorer(
@@ -268,6 +282,27 @@ export async function processImage(
           format,
           width,
         );
+        const lossless =
+          format === 'webp' && tryLossless
+            ? await encode(
+                resized(width).webp({ lossless: true, effort: profile.webp.effort }),
+                sniffed,
+                format,
+              )
+            : undefined;
+        if (lossless !== undefined && lossless.data.length < data.length) {
+          variants.push({
+            format,
+            width: lossless.info.width,
+            height: lossless.info.height,
+            bytes: lossless.data.length,
+            contentType: CONTENT_TYPE_BY_FORMAT[format],
+            data: lossless.data,
+            quality,
+            lossless: true,
+          });
+          continue;
+        }
         variants.push({
           format,
           width: info.width,

@@ -32,5 +32,8 @@ export function resolveProfile(images: ProcessorConfig['images']['profile']): Va
             effort: overrides.avif.effort ?? base.avif.effort,
           }
         : withTargetScore(SEARCH_AVIF, qualityTargets.avif, overrides.avif),
+    ...(base.webpLosslessWhenSmaller === undefined
+      ? {}
+      : { webpLosslessWhenSmaller: base.webpLosslessWhenSmaller }),
   };
 }

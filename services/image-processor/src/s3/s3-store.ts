@@ -79,6 +79,7 @@ export async function putVariants(
         url: `${config.publicBaseUrl}/${key}`,
         quality: variant.quality,
         ...(variant.score === undefined ? {} : { score: variant.score }),
+        ...(variant.lossless === undefined ? {} : { lossless: variant.lossless }),
       };
     }),
   );
