@@ -1,4 +1,9 @@
 export { envSchema as processorEnvSchema, loadConfig, type ProcessorConfig } from './config.js';
+export {
+  type AspectCrop,
+  type FocalPoint,
+  focalCropBox,
+} from './pipeline/aspect-crops.js';
 export { FEW_COLOURS, hasFewColours } from './pipeline/few-colours.js';
 export {
   DEFAULT_DECODE_LIMITS,

@@ -15,6 +15,14 @@ import {
   VariantQualities,
 } from '../quality/variant-qualities.js';
 import { VariantScorer } from '../quality/variant-scorer.js';
+import {
+  type AspectCrop,
+  cropName,
+  cropped,
+  cropWidths,
+  type FocalPoint,
+  focalName,
+} from './aspect-crops.js';
 import { hasFewColours } from './few-colours.js';
 
 export type { SourceFormat };
@@ -35,6 +43,8 @@ export interface VariantProfile {
    * variant losslessly and keep whichever is smaller.
    */
   webpLosslessWhenSmaller?: boolean;
+  /** Aspect variants (e.g. 1:1 for product grids), at the formats' fixed qualities. */
+  crops?: readonly AspectCrop[];
 }
 
 /**
@@ -103,6 +113,8 @@ export interface VariantOutput {
   score?: number;
   /** A lossless WebP, stored because it was smaller than the lossy encode. */
   lossless?: true;
+  /** An aspect crop: its aspect and placement, e.g. `1x1/attention` or `1x1/f0.250-0.400`. */
+  crop?: string;
 }
 
 export interface ProcessedImage {
@@ -116,7 +128,7 @@ export interface ProcessedImage {
   };
   /** ThumbHash of the upright image, base64. */
   placeholder: string;
-  /** Ordered by width, then by the profile's format order. */
+  /** Ordered by width, then by the profile's format order; aspect crops after, in profile order. */
   variants: VariantOutput[];
 }
 
@@ -199,6 +211,8 @@ export async function processImage(
   limits: DecodeLimits,
   /** Where a quality search's scores run: a ScorePool in a service, in-process by default. */
   scoring: Scoring = inProcessScoring,
+  /** The seller's focal point for aspect crops; libvips' attention strategy without one. */
+  focalPoint?: FocalPoint,
 ): Promise<ProcessedImage> {
   if (limits.maxInputBytes !== undefined && input.length > limits.maxInputBytes) {
     throw new ImageError(
@@ -318,6 +332,7 @@ export async function processImage(
   } finally {
     await scorer.close();
   }
+  variants.push(...(await cropVariants(fromBase, base.info, profile, sniffed, focalPoint)));
 
   return {
     source: {
@@ -330,6 +345,42 @@ export async function processImage(
     placeholder,
     variants,
   };
+}
+
+/** The profile's aspect crops of the decoded image, each format at its fixed quality. */
+async function cropVariants(
+  fromBase: () => Sharp,
+  size: { width: number; height: number },
+  profile: VariantProfile,
+  sniffed: SourceFormat,
+  focalPoint: FocalPoint | undefined,
+): Promise<VariantOutput[]> {
+  const out: VariantOutput[] = [];
+  for (const crop of profile.crops ?? []) {
+    const name = `${cropName(crop)}/${focalName(focalPoint)}`;
+    for (const width of cropWidths(crop, size.width, size.height)) {
+      for (const format of profile.formats) {
+        const settings = profile[format];
+        const image = cropped(fromBase(), size, crop, width, focalPoint);
+        const { data, info } = await encode(
+          encoder(image, format, settings, settings.quality),
+          sniffed,
+          format,
+        );
+        out.push({
+          format,
+          width: info.width,
+          height: info.height,
+          bytes: data.length,
+          contentType: CONTENT_TYPE_BY_FORMAT[format],
+          data,
+          quality: settings.quality,
+          crop: name,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** sharp's names for the formats we accept; AVIF is read by the HEIF loader. */
