@@ -25,9 +25,9 @@ describe('imageSources', () => {
     const image = readyImage([
       variant('avif', 640),
       variant('webp', 640),
-      variant('avif', 400, { height: 400, crop: { aspect: '1:1' } }),
-      variant('webp', 400, { height: 400, crop: { aspect: '1:1' } }),
-      variant('avif', 600, { height: 338, crop: { aspect: '16:9' } }),
+      variant('avif', 400, { height: 400, crop: '1x1/attention' }),
+      variant('webp', 400, { height: 400, crop: '1x1/attention' }),
+      variant('avif', 600, { height: 338, crop: '16x9/attention' }),
     ]);
     const square = imageSources(image, { aspect: '1:1' });
     expect(square.cropped).toBe(true);

@@ -130,6 +130,10 @@ export const imageVariantSchema = z.object({
   quality: z.number().int().min(1).max(100).optional(),
   /** SSIMULACRA2 score (100 = identical, 70 = high quality) at this width; only when searched. */
   score: z.number().max(100).optional(),
+  /** A lossless WebP, kept because it was smaller than the lossy encode (few-colour images). */
+  lossless: z.boolean().optional(),
+  /** An aspect crop and its placement (`1x1/attention`, `1x1/f0.250-0.400`); absent on full frames. */
+  crop: z.string().max(64).optional(),
 });
 export type ImageVariant = z.infer<typeof imageVariantSchema>;
 
@@ -177,6 +181,8 @@ const FORMAT_PREFERENCE: readonly ImageFormat[] = ['avif', 'webp'];
 export function bestVariantUrl(variants: readonly ImageVariant[]): string | undefined {
   let best: ImageVariant | undefined;
   for (const v of variants) {
+    // Aspect crops show part of the image; the best variant is a full frame.
+    if (v.crop !== undefined) continue;
     if (
       best === undefined ||
       v.width > best.width ||

@@ -6,8 +6,10 @@ const MiB = 1024 * 1024;
 /** An SSIMULACRA2 score to reach (1-99; 70 is "high quality"). */
 const qualityTarget = z.coerce.number().min(1).max(99).optional();
 
-/** The default profile's version: fixed qualities, no quality target. */
-const FIXED_PROFILE_VERSION = 'v1';
+/** The default profile's version ("fast pass": fixed qualities, no quality target). */
+const DEFAULT_PROFILE_VERSION = 'v2';
+/** Versions that name fixed settings (see pipeline/image-pipeline.ts): a search needs its own. */
+const FIXED_PROFILE_VERSIONS = ['v1', 'v2'];
 
 /** Flat environment, every variable with a default that works with infra/local (its keys are the
  * names deploy/k8s may set: tests/deploy checks them). */
@@ -43,7 +45,7 @@ export const envSchema = z.object({
   VARIANT_PROFILE_VERSION: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, { error: 'must be a short lowercase slug, e.g. v1' })
-    .default(FIXED_PROFILE_VERSION),
+    .default(DEFAULT_PROFILE_VERSION),
   VARIANT_WIDTHS: envCsv
     .pipe(z.array(z.string().transform(Number).pipe(z.number().int().min(16).max(8192))).min(1))
     .default([320, 640, 1280]),
@@ -73,12 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv) {
   const searched = [e.QUALITY_TARGET, e.QUALITY_TARGET_WEBP, e.QUALITY_TARGET_AVIF].some(
     (target) => target !== undefined,
   );
-  if (searched && e.VARIANT_PROFILE_VERSION === FIXED_PROFILE_VERSION) {
-    // Renditions and S3 keys are per profile version: under the fixed profile's version, a
+  if (searched && FIXED_PROFILE_VERSIONS.includes(e.VARIANT_PROFILE_VERSION)) {
+    // Renditions and S3 keys are per profile version: under a fixed profile's version, a
     // searched image would reuse fixed-quality renditions, and new bytes would land under keys
     // served as immutable.
     throw new Error(
-      `invalid configuration:\n✖ a quality target (QUALITY_TARGET*) changes every variant: set VARIANT_PROFILE_VERSION to a version of its own, not the fixed profile's ${FIXED_PROFILE_VERSION} (e.g. v2)\n  → at VARIANT_PROFILE_VERSION`,
+      `invalid configuration:\n✖ a quality target (QUALITY_TARGET*) changes every variant: set VARIANT_PROFILE_VERSION to a version of its own, not a fixed profile's (${FIXED_PROFILE_VERSIONS.join(', ')}; e.g. v3)\n  → at VARIANT_PROFILE_VERSION`,
     );
   }
   return {

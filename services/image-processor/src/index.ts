@@ -1,7 +1,14 @@
 export { envSchema as processorEnvSchema, loadConfig, type ProcessorConfig } from './config.js';
 export {
+  type AspectCrop,
+  type FocalPoint,
+  focalCropBox,
+} from './pipeline/aspect-crops.js';
+export { FEW_COLOURS, hasFewColours } from './pipeline/few-colours.js';
+export {
   DEFAULT_DECODE_LIMITS,
   DEFAULT_PROFILE,
+  PROFILE_V1,
   type ProcessedImage,
   processImage,
   rgbPixels,

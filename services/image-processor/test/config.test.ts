@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { DEFAULT_PROFILE } from '../src/pipeline/image-pipeline.js';
+import { DEFAULT_PROFILE, PROFILE_V1 } from '../src/pipeline/image-pipeline.js';
 import { resolveProfile } from '../src/pipeline/profile.js';
 
 describe('loadConfig', () => {
@@ -8,7 +8,18 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.http.port).toBe(8081);
     expect(config.fetch.allowlist).toBe('');
-    expect(resolveProfile(config.images.profile)).toEqual({ ...DEFAULT_PROFILE, version: 'v1' });
+    expect(resolveProfile(config.images.profile)).toEqual({ ...DEFAULT_PROFILE, version: 'v2' });
+  });
+
+  it('keeps profile v1 settings under its version, so its catalogues stay reproducible', () => {
+    const profile = resolveProfile(loadConfig({ VARIANT_PROFILE_VERSION: 'v1' }).images.profile);
+    expect(profile).toEqual(PROFILE_V1);
+    expect(profile.avif).not.toEqual(DEFAULT_PROFILE.avif);
+  });
+
+  it('starts any other version from the default profile', () => {
+    const profile = resolveProfile(loadConfig({ VARIANT_PROFILE_VERSION: 'b7' }).images.profile);
+    expect(profile).toEqual({ ...DEFAULT_PROFILE, version: 'b7' });
   });
 
   it('overrides the profile field by field', () => {
@@ -18,20 +29,20 @@ describe('loadConfig', () => {
     );
     expect(profile.widths).toEqual([200, 400]);
     expect(profile.formats).toEqual(['webp']);
-    expect(profile.avif).toEqual({ quality: DEFAULT_PROFILE.avif.quality, effort: 6 });
+    expect(profile.avif).toEqual({ ...DEFAULT_PROFILE.avif, effort: 6 });
   });
 
   it('keeps fixed qualities without QUALITY_TARGET, and searches to it when set', () => {
     const profile = (env: NodeJS.ProcessEnv) => resolveProfile(loadConfig(env).images.profile);
     const fixed = profile({ WEBP_QUALITY: '80' });
-    expect(fixed.webp).toEqual({ quality: 80, effort: DEFAULT_PROFILE.webp.effort });
+    expect(fixed.webp).toEqual({ ...DEFAULT_PROFILE.webp, quality: 80 });
     expect(fixed.avif.target).toBeUndefined();
     const searched = profile({
       QUALITY_TARGET: '72.5',
       AVIF_EFFORT: '0',
-      VARIANT_PROFILE_VERSION: 'v2',
+      VARIANT_PROFILE_VERSION: 'v3',
     });
-    expect(searched.version).toBe('v2');
+    expect(searched.version).toBe('v3');
     expect(searched.webp.target).toMatchObject({ score: 72.5, maxProbes: 6 });
     expect(searched.avif).toMatchObject({ effort: 0, target: { score: 72.5, maxProbes: 6 } });
   });
@@ -46,18 +57,15 @@ describe('loadConfig', () => {
     expect(both.webp.target).toMatchObject({ score: 70 });
     expect(both.avif.target).toMatchObject({ score: 71.1 });
     const avifOnly = profile({ QUALITY_TARGET_AVIF: '71.1', VARIANT_PROFILE_VERSION: 'q71' });
-    expect(avifOnly.webp).toEqual({
-      quality: DEFAULT_PROFILE.webp.quality,
-      effort: DEFAULT_PROFILE.webp.effort,
-    });
+    expect(avifOnly.webp).toEqual(DEFAULT_PROFILE.webp);
     expect(avifOnly.avif.target).toMatchObject({ score: 71.1 });
   });
 
   it.each([
     { QUALITY_TARGET: '70' },
     { QUALITY_TARGET_WEBP: '70', VARIANT_PROFILE_VERSION: 'v1' },
-    { QUALITY_TARGET_AVIF: '70.65' },
-  ])('refuses a quality target under the fixed profile version v1: %o', (env) => {
+    { QUALITY_TARGET_AVIF: '70.65', VARIANT_PROFILE_VERSION: 'v2' },
+  ])('refuses a quality target under a fixed profile version (v1, v2): %o', (env) => {
     expect(() => loadConfig(env)).toThrow(/QUALITY_TARGET.*VARIANT_PROFILE_VERSION/);
   });
 

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROFILE } from '../src/pipeline/image-pipeline.js';
 import {
   allSettled,
   createProcessorWorld,
@@ -103,7 +104,7 @@ describe('image processor: valid images through Kafka, S3, PostgreSQL and Redis'
         expect(object.cacheControl).toBe('public, max-age=31536000, immutable');
         expect(object.body.length).toBe(variant.bytes);
         // Without QUALITY_TARGET: the fixed quality is recorded, and no score.
-        expect(variant.quality).toBe(variant.format === 'webp' ? 75 : 50);
+        expect(variant.quality).toBe(DEFAULT_PROFILE[variant.format].quality);
         expect(variant.score).toBeUndefined();
         const meta = await sharp(object.body).metadata();
         expect(meta.format).toBe(variant.format === 'avif' ? 'heif' : 'webp');

@@ -15,6 +15,15 @@ import {
   VariantQualities,
 } from '../quality/variant-qualities.js';
 import { VariantScorer } from '../quality/variant-scorer.js';
+import {
+  type AspectCrop,
+  cropName,
+  cropped,
+  cropWidths,
+  type FocalPoint,
+  focalName,
+} from './aspect-crops.js';
+import { hasFewColours } from './few-colours.js';
 
 export type { SourceFormat };
 export type VariantFormat = ImageFormat;
@@ -29,9 +38,17 @@ export interface VariantProfile {
   /** Fixed settings, or with `target` a quality searched per image (see quality/). */
   webp: EncoderSettings;
   avif: EncoderSettings;
+  /**
+   * For images with few colours (scans, line art, logos, screenshots), also encode each WebP
+   * variant losslessly and keep whichever is smaller.
+   */
+  webpLosslessWhenSmaller?: boolean;
+  /** Aspect variants (e.g. 1:1 for product grids), at the formats' fixed qualities. */
+  crops?: readonly AspectCrop[];
 }
 
 /**
+ * Profile `v1`, kept so that catalogues rendered with it stay reproducible under its keys.
  * Measured on the 24 Kodak 768x512 PNGs, one libvips thread (sharp 0.35.5, libaom 3.15), per image:
  * - AVIF q50: effort 0 41 ms / 32.9 KiB / 32.8 dB PSNR; effort 2 ~200 ms / 31.9 KiB / 33.2 dB;
  *   effort 3 ~400 ms / 30.8 KiB / 33.4 dB; effort 4 ~1.5 s / 31.0 KiB / 33.6 dB. Effort 4 costs 7x
@@ -40,16 +57,39 @@ export interface VariantProfile {
  * - WebP q75: effort 2 18 ms / 53.0 KiB / 34.7 dB; effort 4 42 ms / 51.4 KiB / 35.0 dB;
  *   effort 6 100 ms / 48.6 KiB / 34.8 dB. Effort 4 (the libwebp default) is cheap beside AVIF;
  *   q75 is the usual photo setting (q80 costs +22% bytes for +1.3 dB).
- * These fixed qualities stay the default; QUALITY_TARGET turns on a per-image quality search
- * (quality/default-settings.ts), which must come with a new profile version.
  */
-export const DEFAULT_PROFILE: VariantProfile = {
+export const PROFILE_V1: VariantProfile = {
   version: 'v1',
   widths: [320, 640, 1280],
   maxWidth: 2048,
   formats: ['webp', 'avif'],
   webp: { quality: 75, effort: 4 },
   avif: { quality: 50, effort: 2 },
+};
+
+/**
+ * Profile `v2`, the default ("fast pass"): per format at least as good as imgproxy's defaults
+ * (WebP q79 effort 4, AVIF q63 effort 1 4:2:0) in minimum SSIMULACRA2, bytes and encode time on
+ * the Kodak set; `npm run bench:quality` measures it (quality.fast.*). These are imgproxy's own
+ * settings: every alternative measured (10-bit or lower-quality AVIF, WebP effort 3 or 5, sharp
+ * YUV) lost on one of the three (docs/images.md).
+ * QUALITY_TARGET turns on a per-image quality search (quality/default-settings.ts), which must come
+ * with a profile version of its own.
+ */
+export const DEFAULT_PROFILE: VariantProfile = {
+  version: 'v2',
+  widths: [320, 640, 1280],
+  maxWidth: 2048,
+  formats: ['webp', 'avif'],
+  webp: { quality: 79, effort: 4 },
+  avif: { quality: 63, effort: 1, chromaSubsampling: '4:2:0' },
+  webpLosslessWhenSmaller: true,
+};
+
+/** The profiles whose versions name fixed settings; any other version starts from the default. */
+export const FIXED_PROFILES: Readonly<Record<string, VariantProfile>> = {
+  v1: PROFILE_V1,
+  v2: DEFAULT_PROFILE,
 };
 
 export interface DecodeLimits {
@@ -71,6 +111,10 @@ export interface VariantOutput {
   quality: number;
   /** SSIMULACRA2 of this variant against its source pixels, when the quality was searched. */
   score?: number;
+  /** A lossless WebP, stored because it was smaller than the lossy encode. */
+  lossless?: true;
+  /** An aspect crop: its aspect and placement, e.g. `1x1/attention` or `1x1/f0.250-0.400`. */
+  crop?: string;
 }
 
 export interface ProcessedImage {
@@ -84,7 +128,7 @@ export interface ProcessedImage {
   };
   /** ThumbHash of the upright image, base64. */
   placeholder: string;
-  /** Ordered by width, then by the profile's format order. */
+  /** Ordered by width, then by the profile's format order; aspect crops after, in profile order. */
   variants: VariantOutput[];
 }
 
@@ -167,6 +211,8 @@ export async function processImage(
   limits: DecodeLimits,
   /** Where a quality search's scores run: a ScorePool in a service, in-process by default. */
   scoring: Scoring = inProcessScoring,
+  /** The seller's focal point for aspect crops; libvips' attention strategy without one. */
+  focalPoint?: FocalPoint,
 ): Promise<ProcessedImage> {
   if (limits.maxInputBytes !== undefined && input.length > limits.maxInputBytes) {
     throw new ImageError(
@@ -223,6 +269,11 @@ export async function processImage(
   }
 
   const placeholder = await makePlaceholder(fromBase());
+  // The colour count stops early on a photo, so only few-colour images pay for a second encode.
+  const tryLossless =
+    profile.webpLosslessWhenSmaller === true &&
+    profile.formats.includes('webp') &&
+    hasFewColours(base.data, base.info.channels);
   const widths = variantWidths(widest, profile);
   const resized = (width: number) => fromBase().resize({ width, withoutEnlargement: true });
   const scorer = new VariantScorer(
@@ -245,6 +296,27 @@ export async function processImage(
           format,
           width,
         );
+        const lossless =
+          format === 'webp' && tryLossless
+            ? await encode(
+                resized(width).webp({ lossless: true, effort: profile.webp.effort }),
+                sniffed,
+                format,
+              )
+            : undefined;
+        if (lossless !== undefined && lossless.data.length < data.length) {
+          variants.push({
+            format,
+            width: lossless.info.width,
+            height: lossless.info.height,
+            bytes: lossless.data.length,
+            contentType: CONTENT_TYPE_BY_FORMAT[format],
+            data: lossless.data,
+            quality,
+            lossless: true,
+          });
+          continue;
+        }
         variants.push({
           format,
           width: info.width,
@@ -260,6 +332,7 @@ export async function processImage(
   } finally {
     await scorer.close();
   }
+  variants.push(...(await cropVariants(fromBase, base.info, profile, sniffed, focalPoint)));
 
   return {
     source: {
@@ -272,6 +345,42 @@ export async function processImage(
     placeholder,
     variants,
   };
+}
+
+/** The profile's aspect crops of the decoded image, each format at its fixed quality. */
+async function cropVariants(
+  fromBase: () => Sharp,
+  size: { width: number; height: number },
+  profile: VariantProfile,
+  sniffed: SourceFormat,
+  focalPoint: FocalPoint | undefined,
+): Promise<VariantOutput[]> {
+  const out: VariantOutput[] = [];
+  for (const crop of profile.crops ?? []) {
+    const name = `${cropName(crop)}/${focalName(focalPoint)}`;
+    for (const width of cropWidths(crop, size.width, size.height)) {
+      for (const format of profile.formats) {
+        const settings = profile[format];
+        const image = cropped(fromBase(), size, crop, width, focalPoint);
+        const { data, info } = await encode(
+          encoder(image, format, settings, settings.quality),
+          sniffed,
+          format,
+        );
+        out.push({
+          format,
+          width: info.width,
+          height: info.height,
+          bytes: data.length,
+          contentType: CONTENT_TYPE_BY_FORMAT[format],
+          data,
+          quality: settings.quality,
+          crop: name,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** sharp's names for the formats we accept; AVIF is read by the HEIF loader. */

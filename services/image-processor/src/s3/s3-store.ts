@@ -14,9 +14,12 @@ export interface StoreConfig {
 export function variantKey(
   profileVersion: string,
   contentHash: string,
-  variant: Pick<VariantOutput, 'width' | 'format'>,
+  variant: Pick<VariantOutput, 'width' | 'format' | 'crop'>,
 ): string {
-  return `variants/${profileVersion}/${contentHash}/${variant.width}.${variant.format}`;
+  // A crop's key names its aspect and placement, so a new focal point never overwrites a key
+  // that was served as immutable, and the plain widths' keys stay as they were.
+  const crop = variant.crop === undefined ? '' : `crop-${variant.crop}/`;
+  return `variants/${profileVersion}/${contentHash}/${crop}${variant.width}.${variant.format}`;
 }
 
 /** Reads an uploaded original, at most `maxBytes`. */
@@ -79,6 +82,8 @@ export async function putVariants(
         url: `${config.publicBaseUrl}/${key}`,
         quality: variant.quality,
         ...(variant.score === undefined ? {} : { score: variant.score }),
+        ...(variant.lossless === undefined ? {} : { lossless: variant.lossless }),
+        ...(variant.crop === undefined ? {} : { crop: variant.crop }),
       };
     }),
   );
