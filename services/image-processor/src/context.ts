@@ -21,7 +21,7 @@ import { markS3Outages } from './outage/dependency-outage.js';
 import { OutageGate } from './outage/outage-gate.js';
 import type { VariantProfile } from './pipeline/image-pipeline.js';
 import { resolveProfile } from './pipeline/profile.js';
-import type { RenderedImage } from './pipeline/renditions.js';
+import type { RenderedImage } from './pipeline/rendered-image.js';
 import { ScorePool } from './quality/score-pool.js';
 
 /** Everything a job needs; built once by the composition root. */

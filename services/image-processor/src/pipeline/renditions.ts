@@ -1,16 +1,8 @@
-import type { ImageVariant } from '@zocket/contracts';
 import { findRendition, type Rendition, recordRendition } from '@zocket/db';
 import type { ProcessorContext } from '../context.js';
+import type { RenderedImage } from './rendered-image.js';
 
-/** What a job records on its image: the variants with URLs, and the source's facts. */
-export interface RenderedImage {
-  variants: ImageVariant[];
-  placeholder: string;
-  width: number;
-  height: number;
-  bytes: number;
-  contentHash: string;
-}
+export type { RenderedImage } from './rendered-image.js';
 
 export function fromRendition(rendition: Rendition, publicBaseUrl: string): RenderedImage {
   return {
