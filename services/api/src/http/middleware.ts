@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -9,6 +10,23 @@ import { payloadTooLarge } from './errors.js';
 import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './request-record.js';
 
 /** The variables every request carries through the Hono app. */
+/**
+ * Whether a refused body is left for Node to read and drop after the 413, keeping the connection:
+ * only one whose length was declared, not read at all, and at most twice the limit. A client
+ * still sending it (Node's fetch does not read a response before its body is sent) then gets the
+ * 413 rather than a reset connection. Anything else is answered with `Connection: close`: a body
+ * read in part would be parsed as the next request, and a huge one is not worth receiving.
+ */
+function discardsRestOfBody(incoming: IncomingMessage | undefined, limit: number): boolean {
+  const declared = Number(incoming?.headers['content-length']);
+  return (
+    incoming !== undefined &&
+    !incoming.readableDidRead &&
+    Number.isSafeInteger(declared) &&
+    declared <= 2 * limit
+  );
+}
+
 export type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { requestId: string } };
 
 const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
@@ -104,16 +122,18 @@ export function useMiddleware(
   const jsonLimit = bodyLimit({
     maxSize: config.http.bodyLimitBytes,
     onError: (c) => {
-      // The rest of the body is never read: a kept-alive socket would parse it as the next request.
-      c.header('Connection', 'close');
+      if (!discardsRestOfBody(c.env?.incoming, config.http.bodyLimitBytes)) {
+        c.header('Connection', 'close');
+      }
       throw payloadTooLarge(config.http.bodyLimitBytes);
     },
   });
   const uploadLimit = bodyLimit({
     maxSize: config.uploads.maxRequestBytes,
     onError: (c) => {
-      // The rest of the body is never read: a kept-alive socket would parse it as the next request.
-      c.header('Connection', 'close');
+      if (!discardsRestOfBody(c.env?.incoming, config.uploads.maxRequestBytes)) {
+        c.header('Connection', 'close');
+      }
       throw payloadTooLarge(config.uploads.maxRequestBytes);
     },
   });
