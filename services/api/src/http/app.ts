@@ -2,6 +2,7 @@ import { httpInstrumentationMiddleware } from '@hono/otel';
 import { tracingActive } from '@zocket/telemetry';
 import { Hono } from 'hono';
 import type { ApiContext } from '../api-context.js';
+import { uploadRoutes } from '../uploads/uploads.routes.js';
 import { errorResponse, handleError } from './errors.js';
 import { createSecureHeaders, type HttpEnv, routeLabel, useMiddleware } from './middleware.js';
 import { createRequestRecorder } from './request-record.js';
@@ -10,7 +11,6 @@ import { mountConsole, mountStorefront } from './routes/console.js';
 import { mountDevToken } from './routes/dev-token.js';
 import { opsRoutes } from './routes/ops.js';
 import { trpcRoutes } from './routes/trpc.js';
-import { uploadRoutes } from './routes/uploads.js';
 
 /**
  * The HTTP surface: tRPC at /trpc, its REST twin, uploads, health, metrics, OpenAPI, the console
