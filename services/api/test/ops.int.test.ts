@@ -1,6 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { idSchema } from '@zocket/contracts';
 import { waitFor } from '@zocket/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { bulkRouter } from '../src/bulk/bulk.router.js';
 import { createHttpApp } from '../src/http/app.js';
+import { createRouteTable, labelOf } from '../src/http/route-table.js';
+import { productsRouter } from '../src/products/products.router.js';
+import { appRouter } from '../src/trpc/app.router.js';
+import { publicProcedure, router } from '../src/trpc/trpc.js';
 import { type ApiWorld, createApiWorld, expectNoStack, newSubject } from './api-world.js';
 
 let world: ApiWorld;
@@ -254,5 +262,79 @@ describe('HTTP hygiene', () => {
       duplex: 'half',
     });
     expect(res.status).toBe(413);
+  });
+});
+
+describe('one route table for metrics labels, 405/Allow and the OpenAPI paths', () => {
+  /** Hono's `:name` and a subtree's `/*` in the table's OpenAPI notation. */
+  const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '');
+
+  it('lists every route the app mounts, with its methods', () => {
+    const table = createRouteTable(appRouter);
+    const listed = new Map(table.routes.map((r) => [labelOf(r.path), r.methods]));
+    const mounted = createHttpApp(world.api.ctx).routes.filter(
+      // Middleware, the tRPC route and the REST twin's catch-all take every method.
+      (r) => r.method !== 'ALL',
+    );
+    expect(mounted.length).toBeGreaterThan(5);
+    for (const { method, path } of mounted) {
+      const methods = listed.get(labelOf(openApiPath(path)));
+      expect(methods, `${method} ${path}`).toContain(method === 'HEAD' ? 'GET' : method);
+    }
+  });
+
+  it('lists every path and method of the OpenAPI document', async () => {
+    const table = createRouteTable(appRouter);
+    const listed = new Map(table.routes.map((r) => [r.path, r.methods]));
+    const document = (await world.call('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const method of Object.keys(operations)) {
+        expect(listed.get(path), `${method} ${path}`).toContain(method.toUpperCase());
+      }
+    }
+  });
+
+  it('gives a newly added procedure its own label, 405 with Allow and its OpenAPI path', async () => {
+    const withWidgets = router({
+      products: productsRouter,
+      bulk: bulkRouter,
+      widgets: router({
+        byId: publicProcedure
+          .meta({ openapi: { method: 'GET', path: '/widgets/{widgetId}', tags: ['widgets'] } })
+          .input(z.object({ widgetId: idSchema }))
+          .output(z.object({ widgetId: idSchema }))
+          .query(({ input }) => input),
+      }),
+    });
+    const app = createHttpApp(world.api.ctx, () => false, withWidgets);
+    const id = randomUUID();
+
+    // The app without it does not know the path.
+    expect((await world.call('GET', `/widgets/${id}`)).status).toBe(404);
+
+    const found = await app.request(`/widgets/${id}`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual({ widgetId: id });
+    const refused = await app.request(`/widgets/${id}`, { method: 'DELETE' });
+    expect(refused.status).toBe(405);
+    expect(refused.headers.get('allow')).toBe('GET');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      'METHOD_NOT_ALLOWED',
+    );
+
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(
+      /zocket_http_requests_total\{route="\/widgets\/:id",method="GET",status="200"\} 1$/m,
+    );
+    expect(metrics).toMatch(
+      /zocket_http_requests_total\{route="\/widgets\/:id",method="DELETE",status="405"\} 1$/m,
+    );
+
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(Object.keys(document.paths['/widgets/{widgetId}'] ?? {})).toEqual(['get']);
   });
 });

@@ -5,9 +5,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ApiContext } from '../api-context.js';
-import { appRouter } from '../trpc/app.router.js';
 import { payloadTooLarge } from './errors.js';
 import { REQUEST_ID_HEADER, type RequestRecorder, requestIdFrom } from './request-record.js';
+import type { RouteTable } from './route-table.js';
 
 /** The variables every request carries through the Hono app. */
 /**
@@ -28,47 +28,6 @@ function discardsRestOfBody(incoming: IncomingMessage | undefined, limit: number
 }
 
 export type HttpEnv = { Bindings: Partial<HttpBindings>; Variables: { requestId: string } };
-
-const UUID_SEGMENT = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
-const KNOWN_ROUTES = new Set([
-  '/healthz',
-  '/readyz',
-  '/readyz/all',
-  '/metrics',
-  '/openapi.json',
-  '/products',
-  '/products/:id',
-  '/products/:id/images',
-  '/products/:id/reprocess',
-  '/products/:id/images/:id/original',
-  '/dev/token',
-  '/console',
-  '/shop',
-  '/products/:id/uploads',
-  '/uploads/:id/complete',
-  '/bulk/preview',
-  '/bulk/jobs',
-  '/bulk/jobs/:id',
-  '/bulk/jobs/:id/pause',
-  '/bulk/jobs/:id/resume',
-  '/bulk/jobs/:id/cancel',
-  '/bulk/dlq-count',
-]);
-const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
-
-/** A bounded route label for metrics: unknown paths and procedures never become new series. */
-export function routeLabel(path: string): string {
-  if (path.startsWith('/trpc/')) {
-    const name = path.slice('/trpc/'.length);
-    if (name.includes(',')) return '/trpc/(batch)';
-    return PROCEDURES.has(name) ? path : '/trpc/(unknown)';
-  }
-  // Every console path (pages, hashed assets) is one series.
-  if (path === '/console' || path.startsWith('/console/')) return '/console';
-  if (path === '/shop' || path.startsWith('/shop/')) return '/shop';
-  const route = path.replace(UUID_SEGMENT, '/:id');
-  return KNOWN_ROUTES.has(route) ? route : '(unmatched)';
-}
 
 export function isMultipart(contentType: string | undefined): boolean {
   return contentType?.toLowerCase().startsWith('multipart/form-data') ?? false;
@@ -94,6 +53,7 @@ export function useMiddleware(
   ctx: ApiContext,
   secure: MiddlewareHandler,
   record: RequestRecorder,
+  routes: RouteTable,
 ): void {
   const { config } = ctx;
   app.use(async (c, next) => {
@@ -103,7 +63,7 @@ export function useMiddleware(
     const started = performance.now();
     await next();
     record(
-      { route: routeLabel(c.req.path), method: c.req.method, status: String(c.res.status) },
+      { route: routes.label(c.req.path), method: c.req.method, status: String(c.res.status) },
       started,
       requestId,
     );

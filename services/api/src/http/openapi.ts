@@ -1,6 +1,5 @@
 import { ERROR_CODES } from '@zocket/contracts';
-import { generateOpenApiDocument } from 'trpc-to-openapi';
-import { appRouter } from '../trpc/app.router.js';
+import { generateOpenApiDocument, type OpenApiRouter } from 'trpc-to-openapi';
 
 type Document = ReturnType<typeof generateOpenApiDocument>;
 
@@ -137,9 +136,16 @@ function withRealErrors(document: Document): Document {
   };
 }
 
-/** The OpenAPI 3 document: generated from the procedures' zod schemas, plus the multipart upload. */
-export function buildOpenApiDocument(baseUrl: string, limits: DocumentLimits) {
-  const document = generateOpenApiDocument(appRouter, {
+/**
+ * The OpenAPI 3 document: generated from the procedures' `openapi` meta and zod schemas (the
+ * routes of route-table.ts), plus the multipart upload.
+ */
+export function buildOpenApiDocument(
+  router: OpenApiRouter,
+  baseUrl: string,
+  limits: DocumentLimits,
+) {
+  const document = generateOpenApiDocument(router, {
     title: 'Zocket product catalogue API',
     version: '0.1.0',
     baseUrl,

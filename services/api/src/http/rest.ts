@@ -1,16 +1,16 @@
 import type { TRPCError } from '@trpc/server';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import { createOpenApiNodeHttpHandler, type OpenApiRouter } from 'trpc-to-openapi';
 import type { z } from 'zod';
 import type { ApiContext } from '../api-context.js';
 import { codeForStatus, describeError } from '../errors/translate-error.js';
-import { appRouter } from '../trpc/app.router.js';
 import { pinCoercion } from '../trpc/pin-coercion.js';
 import type { TrpcContext } from '../trpc/trpc.js';
 import { errorResponse } from './errors.js';
 import type { HttpEnv } from './middleware.js';
 import { createRequestContext, logProcedureError } from './request-context.js';
+import type { RouteTable } from './route-table.js';
 import { decodeUtf8Body, isJsonContentType, NOT_UTF8 } from './utf8-body.js';
 
 export interface RestRequest {
@@ -35,12 +35,15 @@ export interface RestResult {
  * handler for every request, re-validating the whole router outside production: that alone cut
  * REST throughput tenfold in `npm run bench`.
  */
-function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefined) => void) {
+function createRestHandler(
+  router: OpenApiRouter,
+  onError: (error: TRPCError, ctx: TrpcContext | undefined) => void,
+) {
   // The handler turns coercion on in every procedure's input schema (see pinCoercion): pin them all
   // first, so a procedure added later is covered too.
   // At run time `_def.procedures` is flat ('products.create' -> procedure), as trpc-to-openapi
   // walks it; its declared type is the nested router record.
-  const procedures = appRouter._def.procedures as unknown as Record<
+  const procedures = router._def.procedures as unknown as Record<
     string,
     { _def: { inputs: z.ZodType[] } }
   >;
@@ -50,7 +53,7 @@ function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefi
   const contexts = new WeakMap<object, TrpcContext>();
   const errors = new WeakMap<object, TRPCError>();
   const handler = createOpenApiNodeHttpHandler({
-    router: appRouter,
+    router,
     createContext: ({ req }: { req: object }) => {
       const ctx = contexts.get(req);
       if (ctx === undefined) throw new Error('REST request without a context');
@@ -92,62 +95,22 @@ function createRestHandler(onError: (error: TRPCError, ctx: TrpcContext | undefi
   };
 }
 
-const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-/** Routes served outside the REST twin, by method. */
-const OTHER_ROUTES: Record<string, string[]> = {
-  '/healthz': ['GET'],
-  '/readyz': ['GET'],
-  '/readyz/all': ['GET'],
-  '/metrics': ['GET'],
-  '/openapi.json': ['GET'],
-  '/products/{id}/images': ['POST'],
-  '/products/{id}/images/{imageId}/original': ['GET'],
-  '/dev/token': ['POST'],
-};
-
-/** For each route template, as a pattern, the methods it answers (for 405 and `Allow`). */
-function routeMethods(): { pattern: RegExp; allow: string }[] {
-  const byTemplate = new Map<string, Set<string>>();
-  const add = (template: string, method: string) => {
-    const methods = byTemplate.get(template) ?? new Set<string>();
-    methods.add(method.toUpperCase());
-    byTemplate.set(template, methods);
-  };
-  for (const [template, methods] of Object.entries(OTHER_ROUTES)) {
-    for (const method of methods) add(template, method);
-  }
-  const procedures = appRouter._def.procedures as unknown as Record<
-    string,
-    { _def: { meta?: { openapi?: { method: string; path: string } } } }
-  >;
-  for (const procedure of Object.values(procedures)) {
-    const openapi = procedure._def.meta?.openapi;
-    if (openapi !== undefined) add(openapi.path, openapi.method);
-  }
-  return [...byTemplate].map(([template, methods]) => ({
-    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
-    allow: METHOD_ORDER.filter((m) => methods.has(m)).join(', '),
-  }));
-}
-
 /**
  * The REST twin of the procedures (trpc-to-openapi) as Hono routes, for every path no other
- * route took, reshaped to the one error body.
+ * route took, reshaped to the one error body; a method the route table does not list for a path is
+ * answered 405 with `Allow`.
  */
-export function restRoutes(ctx: ApiContext) {
+export function restRoutes(ctx: ApiContext, router: OpenApiRouter, table: RouteTable) {
   const routes = new Hono<HttpEnv>();
-  const rest = createRestHandler((error, trpcCtx) =>
+  const rest = createRestHandler(router, (error, trpcCtx) =>
     logProcedureError(ctx.logger, error, trpcCtx?.requestId),
   );
 
-  const routeTable = routeMethods();
-
   routes.all('*', async (c) => {
     const method = c.req.method;
-    const known = routeTable.find((r) => r.pattern.test(c.req.path));
-    const allowed = known?.allow.split(', ') ?? [];
-    if (known !== undefined && !allowed.includes(method === 'HEAD' ? 'GET' : method)) {
-      c.header('Allow', known.allow);
+    const allow = table.allow(c.req.path);
+    if (allow !== undefined && !allow.split(', ').includes(method === 'HEAD' ? 'GET' : method)) {
+      c.header('Allow', allow);
       return errorResponse(c, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${c.req.path}`);
     }
     let body: unknown;

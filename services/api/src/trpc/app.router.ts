@@ -1,5 +1,5 @@
 import { bulkRouter } from '../bulk/bulk.router.js';
-import { productsRouter } from './products.router.js';
+import { productsRouter } from '../products/products.router.js';
 import { router } from './trpc.js';
 
 export const appRouter = router({ products: productsRouter, bulk: bulkRouter });

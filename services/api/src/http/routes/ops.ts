@@ -1,12 +1,13 @@
 import { outboxBacklog } from '@zocket/db';
 import { Hono } from 'hono';
+import type { OpenApiRouter } from 'trpc-to-openapi';
 import type { ApiContext } from '../../api-context.js';
 import type { HttpEnv } from '../middleware.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import { registerReadiness } from './readiness.js';
 
 /** Liveness, readiness, Prometheus metrics and the OpenAPI document. */
-export function opsRoutes(ctx: ApiContext, isDraining: () => boolean) {
+export function opsRoutes(ctx: ApiContext, isDraining: () => boolean, router: OpenApiRouter) {
   const { config, logger, metrics } = ctx;
   const routes = new Hono<HttpEnv>();
 
@@ -27,10 +28,14 @@ export function opsRoutes(ctx: ApiContext, isDraining: () => boolean) {
     });
   });
 
-  const openApiDocument = buildOpenApiDocument(`http://${config.http.host}:${config.http.port}`, {
-    maxFileBytes: config.uploads.maxFileBytes,
-    maxFiles: config.uploads.maxFiles,
-  });
+  const openApiDocument = buildOpenApiDocument(
+    router,
+    `http://${config.http.host}:${config.http.port}`,
+    {
+      maxFileBytes: config.uploads.maxFileBytes,
+      maxFiles: config.uploads.maxFiles,
+    },
+  );
   routes.get('/openapi.json', (c) => c.json(openApiDocument));
 
   return routes;

@@ -4,9 +4,9 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { getErrorShape, type TRPC_ERROR_CODE_KEY } from '@trpc/server/unstable-core-do-not-import';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { OpenApiRouter } from 'trpc-to-openapi';
 import type { ApiContext } from '../../api-context.js';
 import { isDirectInput, openProductStream } from '../../live/product-stream.js';
-import { appRouter } from '../../trpc/app.router.js';
 import { capturedHeaders } from '../cached-read.js';
 import { createSecureHeaders, type HttpEnv } from '../middleware.js';
 import { clientOf, createRequestContext, logProcedureError } from '../request-context.js';
@@ -17,7 +17,7 @@ const ON_CHANGE_PATH = '/trpc/products.onChange';
 const ALREADY_SENT = 'x-hono-already-sent';
 
 /** The tRPC router at `/trpc` (batching on, bounded). */
-export function trpcRoutes(ctx: ApiContext) {
+export function trpcRoutes(ctx: ApiContext, router: OpenApiRouter) {
   const routes = new Hono<HttpEnv>();
   const maxBatchSize = ctx.config.http.trpcMaxBatchSize;
   const security = capturedHeaders(createSecureHeaders());
@@ -29,7 +29,7 @@ export function trpcRoutes(ctx: ApiContext) {
     const refuse = (code: TRPC_ERROR_CODE_KEY, message: string, status: ContentfulStatusCode) => {
       const error = new TRPCError({ code, message });
       const shape = getErrorShape({
-        config: appRouter._def._config,
+        config: router._def._config,
         error,
         type: 'unknown',
         path: undefined,
@@ -99,7 +99,7 @@ export function trpcRoutes(ctx: ApiContext) {
     const response = await fetchRequestHandler({
       endpoint: '/trpc',
       req,
-      router: appRouter,
+      router,
       // Each call in a batch is a procedure run: a bound keeps one request from fanning out.
       maxBatchSize,
       createContext: requestCtx,

@@ -1,7 +1,5 @@
 import {
-  completeUploadInput,
   createProductInput,
-  createUploadInput,
   idSchema,
   listProductsInput,
   onProductChangeInput,
@@ -9,30 +7,20 @@ import {
   productPageSchema,
   productSchema,
   updateProductInput,
-  uploadTicketSchema,
 } from '@zocket/contracts';
 import { z } from 'zod';
-import type { AuthUser } from '../auth/authenticator.js';
 import { productChanges } from '../live/product-changes.js';
+import { protectedProcedure, publicProcedure, router, withDomainErrors } from '../trpc/trpc.js';
+import { uploadProcedures } from '../uploads/uploads.router.js';
 import {
-  type Caller,
+  callerOf,
   createProduct,
   deleteProduct,
-  filesFromForm,
   getProduct,
   listProducts,
-  parseProductId,
   reprocessProduct,
   updateProduct,
-  uploadImages,
-} from '../products/products.service.js';
-import { completeUpload, createUpload } from '../uploads/uploads.service.js';
-import { protectedProcedure, publicProcedure, router, withDomainErrors } from './trpc.js';
-
-const caller = (ctx: { authUser: AuthUser; requestId: string }): Caller => ({
-  user: ctx.authUser,
-  requestId: ctx.requestId,
-});
+} from './products.service.js';
 
 const TAGS = ['products'];
 const bearer = { protect: true } as const;
@@ -52,7 +40,7 @@ export const productsRouter = router({
     })
     .input(createProductInput)
     .output(productSchema)
-    .mutation(({ ctx, input }) => createProduct(ctx.api, caller(ctx), input)),
+    .mutation(({ ctx, input }) => createProduct(ctx.api, callerOf(ctx), input)),
 
   byId: publicProcedure
     .meta({
@@ -94,7 +82,7 @@ export const productsRouter = router({
     })
     .input(updateProductInput)
     .output(productSchema)
-    .mutation(({ ctx, input }) => updateProduct(ctx.api, caller(ctx), input)),
+    .mutation(({ ctx, input }) => updateProduct(ctx.api, callerOf(ctx), input)),
 
   delete: protectedProcedure
     .meta({
@@ -109,7 +97,7 @@ export const productsRouter = router({
     .input(productIdInput)
     .output(z.object({ id: idSchema, deleted: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
-      await deleteProduct(ctx.api, caller(ctx), input.id);
+      await deleteProduct(ctx.api, callerOf(ctx), input.id);
       return { id: input.id, deleted: true as const };
     }),
 
@@ -125,7 +113,7 @@ export const productsRouter = router({
     })
     .input(productIdInput)
     .output(productSchema)
-    .mutation(({ ctx, input }) => reprocessProduct(ctx.api, caller(ctx), input.id)),
+    .mutation(({ ctx, input }) => reprocessProduct(ctx.api, callerOf(ctx), input.id)),
 
   /**
    * Live image status over SSE (httpSubscriptionLink): the current state of every image, then
@@ -147,40 +135,5 @@ export const productsRouter = router({
     ),
   ),
 
-  createUpload: protectedProcedure
-    .meta({
-      openapi: {
-        method: 'POST',
-        path: '/products/{productId}/uploads',
-        tags: TAGS,
-        ...bearer,
-        summary: 'A presigned PUT URL for uploading one image straight to S3',
-      },
-    })
-    .input(createUploadInput)
-    .output(uploadTicketSchema)
-    .mutation(({ ctx, input }) => createUpload(ctx.api, caller(ctx), input)),
-
-  completeUpload: protectedProcedure
-    .meta({
-      openapi: {
-        method: 'POST',
-        path: '/uploads/{uploadId}/complete',
-        tags: TAGS,
-        ...bearer,
-        summary: 'Checks an uploaded object and adds it as an image (safe to repeat)',
-      },
-    })
-    .input(completeUploadInput)
-    .output(productSchema)
-    .mutation(({ ctx, input }) => completeUpload(ctx.api, caller(ctx), input)),
-
-  /** Multipart upload (fields `id` and `files`). REST: POST /products/{id}/images. */
-  uploadImages: protectedProcedure
-    .input(z.instanceof(FormData))
-    .output(productSchema)
-    .mutation(async ({ ctx, input }) => {
-      const id = parseProductId(input.get('id'));
-      return uploadImages(ctx.api, caller(ctx), id, await filesFromForm(input));
-    }),
+  ...uploadProcedures,
 });

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import type { ApiContext } from '../../api-context.js';
-import { readUploadedOriginal } from '../../products/originals.js';
-import { filesFromForm, parseProductId, uploadImages } from '../../products/products.service.js';
-import { errorResponse } from '../errors.js';
-import { type HttpEnv, isMultipart } from '../middleware.js';
-import { createRequestContext } from '../request-context.js';
+import type { ApiContext } from '../api-context.js';
+import { errorResponse } from '../http/errors.js';
+import { type HttpEnv, isMultipart } from '../http/middleware.js';
+import { createRequestContext } from '../http/request-context.js';
+import { readUploadedOriginal } from '../products/originals.js';
+import { filesFromForm, parseProductId, uploadImages } from './multipart.service.js';
 
 /**
  * `POST /products/:id/images`: multipart image files, one job per image; and
