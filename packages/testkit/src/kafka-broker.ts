@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { killAndWait } from './child-process.js';
 import { freePort } from './ports.js';
 import { repoRoot } from './repo.js';
 
@@ -116,11 +117,7 @@ export async function startDedicatedKafka(): Promise<DedicatedKafka> {
   const kill = async () => {
     const c = child;
     child = undefined;
-    if (c === undefined || c.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+    await killAndWait(c);
   };
   const close = async () => {
     process.removeListener('exit', killOnExit);

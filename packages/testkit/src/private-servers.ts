@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { killAndWait } from './child-process.js';
 import { localStateDir } from './env.js';
 import { freePort } from './ports.js';
 
@@ -116,11 +117,7 @@ export async function startPrivateS3(): Promise<PrivateS3> {
   const stop = async () => {
     const c = child;
     child = undefined;
-    if (c === undefined || c.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+    await killAndWait(c);
   };
   const close = async () => {
     process.removeListener('exit', killOnExit);
