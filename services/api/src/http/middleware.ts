@@ -79,24 +79,16 @@ export function useMiddleware(
     maxAge: 600,
   });
   app.use((c, next) => (c.req.header('origin') === undefined ? next() : corsMiddleware(c, next)));
-  const jsonLimit = bodyLimit({
-    maxSize: config.http.bodyLimitBytes,
-    onError: (c) => {
-      if (!discardsRestOfBody(c.env?.incoming, config.http.bodyLimitBytes)) {
-        c.header('Connection', 'close');
-      }
-      throw payloadTooLarge(config.http.bodyLimitBytes);
-    },
-  });
-  const uploadLimit = bodyLimit({
-    maxSize: config.uploads.maxRequestBytes,
-    onError: (c) => {
-      if (!discardsRestOfBody(c.env?.incoming, config.uploads.maxRequestBytes)) {
-        c.header('Connection', 'close');
-      }
-      throw payloadTooLarge(config.uploads.maxRequestBytes);
-    },
-  });
+  const limitTo = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => {
+        if (!discardsRestOfBody(c.env?.incoming, maxSize)) c.header('Connection', 'close');
+        throw payloadTooLarge(maxSize);
+      },
+    });
+  const jsonLimit = limitTo(config.http.bodyLimitBytes);
+  const uploadLimit = limitTo(config.uploads.maxRequestBytes);
   app.use((c, next) => {
     // Only requests that may carry a body pay for the check (it materialises the request).
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS')
