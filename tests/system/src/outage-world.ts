@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Product, topicNames } from '@zocket/contracts';
-import { createDb, type Db, migrateToLatest } from '@zocket/db';
+import { createDb, type Db } from '@zocket/db';
 import {
   createTestTopics,
   servicesToEnv,
@@ -12,7 +12,13 @@ import {
 } from '@zocket/testkit';
 import { SignJWT } from 'jose';
 import sharp from 'sharp';
-import { freePort, type ServiceProcess, startService, waitHealthy } from './system.js';
+import {
+  freePort,
+  migrateDatabase,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from './system.js';
 
 const SECRET = 'outage-test-secret-0123456789abcdef';
 
@@ -39,12 +45,7 @@ export async function startOutageWorld(
   services: TestServices,
   options: { databaseUrl: string; s3?: S3Target; processorEnv?: NodeJS.ProcessEnv },
 ) {
-  const migrator = createDb({ url: options.databaseUrl, max: 1 });
-  try {
-    await migrateToLatest(migrator);
-  } finally {
-    await migrator.destroy();
-  }
+  await migrateDatabase(options.databaseUrl);
   const prefix = `${uniqueName('zo')}.`;
   const topics: TestTopics = await createTestTopics(
     services,

@@ -1,7 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { childProcessEnv, repoRoot, waitFor } from '@zocket/testkit';
+import { createDb, migrateToLatest } from '@zocket/db';
+import {
+  childProcessEnv,
+  createTestDatabase,
+  repoRoot,
+  type TestDatabase,
+  type TestServices,
+  waitFor,
+} from '@zocket/testkit';
 
 export { freePort } from '@zocket/testkit';
 
@@ -76,4 +84,21 @@ export async function waitHealthy(
     },
     { timeoutMs, intervalMs: 200, what: `${url} to answer 200 (log: ${service.logFile})` },
   );
+}
+
+/** Applies every migration to the database at `url`, on a connection of its own. */
+export async function migrateDatabase(url: string): Promise<void> {
+  const db = createDb({ url, max: 1 });
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** A database of the test's own, with every migration applied. */
+export async function createMigratedDatabase(services: TestServices): Promise<TestDatabase> {
+  const database = await createTestDatabase(services);
+  await migrateDatabase(database.url);
+  return database;
 }

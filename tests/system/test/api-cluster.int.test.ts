@@ -1,7 +1,5 @@
 import { type Product, topicNames } from '@zocket/contracts';
-import { createDb, migrateToLatest } from '@zocket/db';
 import {
-  createTestDatabase,
   createTestTopics,
   servicesToEnv,
   type TestDatabase,
@@ -15,7 +13,13 @@ import {
 } from '@zocket/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
+import {
+  createMigratedDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from '../src/system.js';
 
 const SECRET = 'cluster-test-secret-0123456789abcdef';
 
@@ -30,13 +34,7 @@ describe('the API as a cluster of two workers', () => {
   const prefix = `${uniqueName('zc')}.`;
 
   beforeAll(async () => {
-    database = await createTestDatabase(services);
-    const migrator = createDb({ url: database.url, max: 1 });
-    try {
-      await migrateToLatest(migrator);
-    } finally {
-      await migrator.destroy();
-    }
+    database = await createMigratedDatabase(services);
     const names = topicNames(prefix);
     topics = await createTestTopics(
       services,

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { topicNames } from '@zocket/contracts';
-import { createDb, migrateToLatest } from '@zocket/db';
 import {
-  createTestDatabase,
   createTestTopics,
   servicesToEnv,
   type TestDatabase,
@@ -15,7 +13,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactDir, expectImagesRendered, findChromium, launchChromium } from '../src/browser.js';
-import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
+import {
+  createMigratedDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from '../src/system.js';
 
 /*
  * The console in a real browser (Debian's Chromium driven by playwright-core) against the real
@@ -87,10 +91,7 @@ describe.skipIf('missing' in chromiumFound)('the console in a real browser', () 
   const shots = artifactDir();
 
   beforeAll(async () => {
-    database = await createTestDatabase(services);
-    const db = createDb({ url: database.url, max: 1 });
-    await migrateToLatest(db);
-    await db.destroy();
+    database = await createMigratedDatabase(services);
     const topicPrefix = `${uniqueName('console')}.`;
     topics = await createTestTopics(
       services,

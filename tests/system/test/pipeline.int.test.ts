@@ -6,9 +6,7 @@ import {
   parseImageResultEvent,
   topicNames,
 } from '@zocket/contracts';
-import { createDb, migrateToLatest } from '@zocket/db';
 import {
-  createTestDatabase,
   createTestTopics,
   type DedicatedKafka,
   servicesToEnv,
@@ -29,7 +27,13 @@ import {
   uploadImagesMultipart,
   whenReady,
 } from '../src/client-example.js';
-import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
+import {
+  createMigratedDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from '../src/system.js';
 
 const SECRET = 'system-test-secret-0123456789abcdef';
 
@@ -81,10 +85,7 @@ describe('the whole system, as separate processes', () => {
       })),
       { uniqueNames: false },
     );
-    database = await createTestDatabase(services);
-    const db = createDb({ url: database.url, max: 1 });
-    await migrateToLatest(db);
-    await db.destroy();
+    database = await createMigratedDatabase(services);
 
     for (let i = 0; i < 12; i += 1) {
       images.set(

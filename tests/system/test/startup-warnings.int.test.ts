@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { API_NODE_FLAGS } from '@zocket/api';
 import { type Product, topicNames } from '@zocket/contracts';
-import { createDb, migrateToLatest } from '@zocket/db';
 import {
-  createTestDatabase,
   createTestTopics,
   servicesToEnv,
   type TestDatabase,
@@ -17,7 +15,13 @@ import {
 import { SignJWT } from 'jose';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
+import {
+  createMigratedDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from '../src/system.js';
 
 const SECRET = 'warnings-test-secret-0123456789abcdef';
 // As the images' CMDs start them: the telemetry bootstrap first (idle without an endpoint).
@@ -52,13 +56,7 @@ describe('the built API and image processor on the project runtime', () => {
   let processorExit: number | null;
 
   beforeAll(async () => {
-    database = await createTestDatabase(services);
-    const migrator = createDb({ url: database.url, max: 1 });
-    try {
-      await migrateToLatest(migrator);
-    } finally {
-      await migrator.destroy();
-    }
+    database = await createMigratedDatabase(services);
     topics = await createTestTopics(
       services,
       Object.values(topicNames(prefix)).map((name) => ({ name, partitions: 1 })),

@@ -7,9 +7,7 @@ import {
   type ZocketClient,
 } from '@zocket/client';
 import { topicNames } from '@zocket/contracts';
-import { createDb, migrateToLatest } from '@zocket/db';
 import {
-  createTestDatabase,
   createTestTopics,
   servicesToEnv,
   type TestDatabase,
@@ -23,7 +21,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactDir, findChromium, launchChromium } from '../src/browser.js';
 import { whenReady } from '../src/client-example.js';
-import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
+import {
+  createMigratedDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from '../src/system.js';
 
 /*
  * The storefront (served by the API at /shop) in Debian's Chromium at a phone's width, against
@@ -86,10 +90,7 @@ describe.skipIf('missing' in chromiumFound)('the storefront in a real browser', 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase(services);
-    const db = createDb({ url: database.url, max: 1 });
-    await migrateToLatest(db);
-    await db.destroy();
+    database = await createMigratedDatabase(services);
     const topicPrefix = `${uniqueName('shop')}.`;
     topics = await createTestTopics(
       services,

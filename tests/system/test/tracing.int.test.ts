@@ -3,10 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { topicNames } from '@zocket/contracts';
-import { createDb, migrateToLatest } from '@zocket/db';
 import { randomHexId } from '@zocket/telemetry/testing';
 import {
-  createTestDatabase,
   createTestTopics,
   repoRoot,
   servicesToEnv,
@@ -28,7 +26,13 @@ import {
   spanTree,
   startOtlpReceiver,
 } from '../src/otlp-receiver.js';
-import { freePort, type ServiceProcess, startService, waitHealthy } from '../src/system.js';
+import {
+  createMigratedDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  waitHealthy,
+} from '../src/system.js';
 
 const SECRET = 'tracing-test-secret-0123456789abcdef';
 /** The start command's bootstrap, as in the Dockerfiles and `npm start`. */
@@ -53,13 +57,7 @@ describe('one trace from the HTTP request to the variants in S3', () => {
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    database = await createTestDatabase(services);
-    const migrator = createDb({ url: database.url, max: 1 });
-    try {
-      await migrateToLatest(migrator);
-    } finally {
-      await migrator.destroy();
-    }
+    database = await createMigratedDatabase(services);
     createdTopics = await createTestTopics(
       services,
       Object.values(topics).map((name) => ({ name, partitions: 2 })),
